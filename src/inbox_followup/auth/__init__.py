@@ -1,0 +1,1 @@
+"""OAuth flows and token files for Google and Microsoft accounts."""

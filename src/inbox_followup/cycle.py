@@ -1,0 +1,243 @@
+"""One interview's follow-up cycle: what should exist, when, and why it stops (pure).
+
+RULES.md's table, step by step. Reminders of a running cycle are put on the calendar as soon as
+the interview ends (so the phone alerts even if the daemon is off); drafts appear when due.
+Everything here is a function of its arguments: ``now`` comes in, nothing reads the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from . import drafts, rules
+from .matching import Mail
+from .model import (
+    ApplicationState,
+    Artifact,
+    ArtifactKind,
+    DraftContent,
+    Interview,
+    Notes,
+    Outcome,
+    Person,
+    ReminderContent,
+    ReplyKind,
+    artifact_key,
+)
+
+K = ArtifactKind
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pure core needs besides the facts and ``now``."""
+
+    cal: rules.WorkCalendar
+    timing: rules.Timing
+    profile: drafts.Profile
+    public_domains: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Why a cycle stops making nudges, and from when."""
+
+    state: ApplicationState
+    at: datetime
+    by: Mail | None = None
+
+
+@dataclass
+class CycleFacts:
+    """What the planner learned about one interview from the calendar, mail and the user."""
+
+    interview: Interview
+    notes: Notes
+    superseded: bool = False  # a later interview with the same company exists (next round)
+    closure: Closure | None = None
+    out_of_office: Sequence[Mail] = ()
+    thank_you_sent: dict[str, datetime] = field(default_factory=dict)  # recipient -> sent at
+    thread: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # recipient -> (thread id, message id to reply to) of the thank-you
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """An artifact the cycle wants, built lazily (rendering text is the costly part)."""
+
+    key: str
+    kind: ArtifactKind
+    due: datetime
+    create_at: datetime
+    recipient: str | None
+    nudge: bool
+    build: Callable[[], Artifact]
+
+
+def outcome_closure(outcome: tuple[Outcome, datetime] | None, iv: Interview) -> Closure | None:
+    if outcome is None or outcome[1] < iv.start:
+        return None
+    return Closure(ApplicationState(outcome[0].value), outcome[1])
+
+
+def answer_closure(iv: Interview, inbound: Sequence[Mail]) -> Closure | None:
+    """The first human message after the interview ended closes the cycle."""
+    for mail in inbound:
+        if mail.date > iv.end and mail.classification.kind is ReplyKind.HUMAN:
+            state = ApplicationState.REJECTED if mail.classification.rejection else ApplicationState.ANSWERED
+            return Closure(state, mail.date, mail)
+    return None
+
+
+def follow_up_times(facts: CycleFacts, s: Settings) -> tuple[datetime, datetime, datetime]:
+    """(follow-up 1, follow-up 2, move on), with an out-of-office return date applied."""
+    iv, notes = facts.interview, facts.notes
+    t0 = iv.end
+    basis = min(facts.thank_you_sent.values(), default=None) or rules.thank_you_reminder_time(
+        t0, s.cal, s.timing
+    )
+    fu1 = rules.follow_up_1_time(
+        t0, decision_date=notes.decision_date, few_days=notes.few_days,
+        thank_you_basis=basis, cal=s.cal, timing=s.timing,
+    )
+    fu2 = rules.follow_up_2_time(fu1, s.cal, s.timing)
+    for mail in facts.out_of_office:
+        back = mail.classification.return_date
+        if back is None:
+            continue
+        if fu1 > mail.date:
+            fu1 = rules.after_out_of_office(fu1, back, mail.date, s.cal, s.timing)
+            fu2 = max(fu2, rules.follow_up_2_time(fu1, s.cal, s.timing))
+        elif fu2 > mail.date:
+            fu2 = rules.after_out_of_office(fu2, back, mail.date, s.cal, s.timing)
+    return fu1, fu2, rules.move_on_time(t0, s.cal, s.timing)
+
+
+def primary_contact(facts: CycleFacts) -> Person | None:
+    """Follow-ups go to one person: whoever got the first sent thank-you, else the first."""
+    people = facts.interview.interviewers
+    if not people:
+        return None
+    if facts.thank_you_sent:
+        first = min(facts.thank_you_sent, key=lambda r: facts.thank_you_sent[r])
+        for p in people:
+            if p.email == first:
+                return p
+    return people[0]
+
+
+def wanted(facts: CycleFacts, s: Settings) -> list[Wanted]:
+    """Every artifact this interview's cycle wants, whether due yet or not."""
+    iv = facts.interview
+    if iv.cancelled:
+        return []
+    out = [_notes_reminder(facts, s)]
+    out += _thank_yous(facts, s)
+    if not facts.superseded:
+        out += _follow_ups(facts, s)
+    if facts.closure and facts.closure.state is ApplicationState.REJECTED:
+        out += _after_rejection(facts, s)
+    return out
+
+
+def _reminder(
+    facts: CycleFacts, kind: ArtifactKind, due: datetime, create_at: datetime, *,
+    step: int = 1, nudge: bool = True, **text: object,
+) -> Wanted:
+    iv = facts.interview
+    key = artifact_key(iv.id, kind, None, step)
+
+    def build() -> Artifact:
+        title, description = drafts.reminder(kind, iv, notes=facts.notes, **text)  # type: ignore[arg-type]
+        content = ReminderContent(title=title, description=description, start=due)
+        return Artifact(key, kind, iv.id, iv.application_id, due, None, reminder=content)
+
+    return Wanted(key, kind, due, create_at, None, nudge, build)
+
+
+def _draft(
+    facts: CycleFacts, kind: ArtifactKind, to: Person, due: datetime,
+    text: Callable[[], tuple[str, str]], *, step: int = 1, reply_to: Person | None = None,
+) -> Wanted:
+    iv = facts.interview
+    key = artifact_key(iv.id, kind, to.email, step)
+    thread_id, parent = facts.thread.get((reply_to or to).email, (None, None))
+
+    def build() -> Artifact:
+        subject, body = text()
+        content = DraftContent(
+            to=to, subject=subject, body=body, in_reply_to=parent,
+            references=(parent,) if parent else (), thread_id=thread_id,
+        )
+        return Artifact(key, kind, iv.id, iv.application_id, due, to.email, draft=content)
+
+    return Wanted(key, kind, due, due, to.email, True, build)
+
+
+def _notes_reminder(facts: CycleFacts, s: Settings) -> Wanted:
+    iv = facts.interview
+    due = rules.notes_time(iv.end, s.timing)
+    return _reminder(facts, K.NOTES_REMINDER, due, iv.start - timedelta(days=365), nudge=False)
+
+
+def _thank_yous(facts: CycleFacts, s: Settings) -> list[Wanted]:
+    iv, t0 = facts.interview, facts.interview.end
+    fu1 = follow_up_times(facts, s)[0]
+    fu_date = s.cal.local(fu1).date()
+    out = [
+        _draft(facts, K.THANK_YOU_DRAFT, person, t0,
+               lambda p=person: drafts.thank_you(iv, p, facts.notes, fu_date, s.profile))
+        for person in iv.interviewers
+    ]
+    due = rules.thank_you_reminder_time(t0, s.cal, s.timing)
+    out.append(_reminder(facts, K.THANK_YOU_REMINDER, due, t0, drafts=len(iv.interviewers)))
+    return out
+
+
+def _follow_ups(facts: CycleFacts, s: Settings) -> list[Wanted]:
+    iv, t0 = facts.interview, facts.interview.end
+    fu1, fu2, move_on = follow_up_times(facts, s)
+    fu_date = s.cal.local(fu1).date()
+    out = [_reminder(facts, K.FOLLOW_UP_REMINDER, fu1, t0, follow_up_on=fu_date)]
+    contact = primary_contact(facts)
+    if contact is not None:
+        out.append(_draft(facts, K.FOLLOW_UP_DRAFT, contact, fu1,
+                          lambda: drafts.follow_up(iv, contact, facts.notes, s.profile, 1)))
+    if facts.notes.email_only and contact is not None:
+        out.append(_reminder(facts, K.FOLLOW_UP_REMINDER, fu2, t0, step=2))
+        out.append(_draft(facts, K.FOLLOW_UP_DRAFT, contact, fu2,
+                          lambda: drafts.follow_up(iv, contact, facts.notes, s.profile, 2), step=2))
+    else:
+        phone = facts.notes.phone or iv.phone
+        out.append(_reminder(facts, K.CALL_REMINDER, fu2, t0, phone=phone))
+    out.append(_reminder(facts, K.MOVE_ON_REMINDER, move_on, t0))
+    return out
+
+
+def _after_rejection(facts: CycleFacts, s: Settings) -> list[Wanted]:
+    assert facts.closure is not None
+    iv, at = facts.interview, facts.closure.at
+    by = facts.closure.by
+    sender = by.message.sender if by else None
+    to = sender if sender and sender.email not in (None, "") else primary_contact(facts)
+    out: list[Wanted] = []
+    if to is not None:
+        w = _draft(facts, K.FEEDBACK_DRAFT, to, at, lambda: drafts.feedback(iv, to, s.profile))
+        if by is not None and by.message.message_id:
+            parent, thread = by.message.message_id, by.message.thread_id
+            inner = w.build
+
+            def build() -> Artifact:
+                a = inner()
+                assert a.draft is not None
+                d = DraftContent(a.draft.to, a.draft.subject, a.draft.body, parent, (parent,), thread)
+                return Artifact(a.key, a.kind, a.interview_id, a.application_id, a.due, a.recipient,
+                                draft=d)
+
+            w = Wanted(w.key, w.kind, w.due, w.create_at, w.recipient, False, build)
+        out.append(Wanted(w.key, w.kind, w.due, w.create_at, w.recipient, False, w.build))
+    reflect = s.cal.into_working_hours(s.cal.add_days(at, 1))
+    out.append(_reminder(facts, K.REFLECT_REMINDER, reflect, at, nudge=False))
+    return out

@@ -1,0 +1,131 @@
+"""One observe -> plan -> reconcile pass over an account, and the snapshot ``status`` reads.
+
+The only place that joins the store, the pure core and a provider. Each account's pass is
+independent: one failing never stops the others (the caller collects the results).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from . import detect, notes, planner, reconcile, replies
+from .config import AccountConfig, Config
+from .cycle import Settings
+from .errors import ProviderError
+from .matching import Mail
+from .model import ArtifactKind, Interview, Notes, SyncWindow
+from .providers.base import Provider
+from .settings import detection_rules
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AccountResult:
+    account: str
+    ok: bool = True
+    dry_run: bool = False
+    actions: list[planner.Action] = field(default_factory=list)
+    tally: reconcile.Tally = field(default_factory=reconcile.Tally)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+    next_due: datetime | None = None
+
+
+def window(config: Config, now: datetime) -> SyncWindow:
+    return SyncWindow(now - timedelta(days=config.past_days), now + timedelta(days=config.future_days))
+
+
+def observe(store: Store, provider: Provider, account: AccountConfig, config: Config,
+            now: datetime) -> list[tuple[str, str]]:
+    """Read calendar and mail changes into the store. Raises ProviderError."""
+    win = window(config, now)
+    page = provider.calendar_changes(store.cursor(account.name, "calendar"), win)
+    store.apply_calendar_page(account.name, page)
+    mail = provider.mail_changes(store.cursor(account.name, "mail"), win)
+    store.apply_mail_page(account.name, mail)
+    _read_back_notes(store, page.events, now)
+    return [(e.split(": ", 1)[0], e) for e in (*page.errors, *mail.errors)]
+
+
+def _read_back_notes(store: Store, events: object, now: datetime) -> None:
+    """Notes the user typed into a notes reminder's description (RULES.md step 4)."""
+    marker = f"-{ArtifactKind.NOTES_REMINDER.value}-"
+    known = store.notes()
+    for event in events:  # type: ignore[attr-defined]
+        if not event.key or marker not in event.key:
+            continue
+        interview_id = event.key.removeprefix("ifu-").split(marker, 1)[0]
+        parsed = notes.parse_notes(event.description, reference=event.start.date())
+        if parsed != known.get(interview_id, {}).get("reminder", Notes()):
+            store.set_notes(interview_id, "reminder", parsed, now)
+
+
+def interviews(store: Store, account: AccountConfig, config: Config) -> list[Interview]:
+    """Every stored event of the account that is an interview (or forced to be one)."""
+    user = detect.UserIdentity(account.addresses)
+    rules = detection_rules(config)
+    overrides = store.overrides(account.name)
+    found = []
+    for event in store.events(account.name):
+        override = overrides.get(event.id) or overrides.get(event.uid)
+        iv = detect.detect(event, account=account.name, user=user, rules=rules, override=override)
+        if iv is not None:
+            found.append(iv)
+    return found
+
+
+def snapshot(store: Store, account: AccountConfig, config: Config) -> planner.Snapshot:
+    mails = tuple(
+        Mail(m, replies.classify(m, account.addresses)) for m in store.messages(account.name)
+    )
+    all_notes = store.notes()
+    ivs = tuple(interviews(store, account, config))
+    merged = {
+        iv.id: all_notes[iv.id].get("reminder", Notes()).merged(all_notes[iv.id].get("cli", Notes()))
+        for iv in ivs if iv.id in all_notes
+    }
+    return planner.Snapshot(
+        account=account.name, interviews=ivs, mails=mails, notes=merged,
+        outcomes=store.outcomes(), ledger=store.ledger(account.name),
+    )
+
+
+def sync_account(store: Store, provider: Provider, account: AccountConfig, config: Config,
+                 settings: Settings, now: datetime, *, dry_run: bool = False) -> AccountResult:
+    """Resume, observe, plan and (unless ``dry_run``) reconcile one account."""
+    result = AccountResult(account.name, dry_run=dry_run)
+    try:
+        if not dry_run:
+            reconcile.resume(store, provider, account.name, now)
+        result.problems = observe(store, provider, account, config, now)
+        plan = planner.plan(snapshot(store, account, config), settings, now)
+        result.actions = list(plan.actions)
+        result.next_due = next_due(plan, now)
+        if not dry_run:
+            result.tally = reconcile.apply(store, provider, account.name, plan.actions, now)
+            result.problems += result.tally.problems
+    except ProviderError as exc:
+        result.ok, result.error = False, str(exc)
+        log.error("%s: %s", account.name, exc)
+    finally:
+        provider.close()
+    if not dry_run:
+        store.set_problems(account.name, _with_error(result), now)
+    return result
+
+
+def _with_error(result: AccountResult) -> list[tuple[str, str]]:
+    return result.problems + ([(result.account, result.error)] if result.error else [])
+
+
+def next_due(plan: planner.Plan, now: datetime) -> datetime | None:
+    """The earliest planned artifact still in the future: the daemon wakes for it."""
+    dues = [
+        a.due for app in plan.applications for iv in app.interviews for a in iv.artifacts
+        if a.state.value == "planned" and a.due > now
+    ]
+    return min(dues, default=None)

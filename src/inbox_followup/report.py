@@ -1,0 +1,57 @@
+"""The ``status`` document (DESIGN.md's JSON contract), built from plans (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .config import AccountConfig
+from .planner import AppView, Plan
+
+
+def _iso(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).isoformat()
+
+
+def status_document(
+    plans: Sequence[tuple[AccountConfig, Plan]], problems: Sequence[tuple[str, str, str]],
+    tz: ZoneInfo,
+) -> dict[str, Any]:
+    """``{"applications": [...], "problems": [...]}``; times in the user's zone."""
+    apps = [
+        _application(app, account.name, tz)
+        for account, plan in plans for app in plan.applications
+    ]
+    apps.sort(key=lambda a: (a["interviews"][-1]["start"] if a["interviews"] else ""), reverse=True)
+    return {
+        "applications": apps,
+        "problems": [{"account": a, "where": w, "message": m} for a, w, m in problems],
+    }
+
+
+def _application(app: AppView, account: str, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "company": app.company,
+        "domain": app.domain,
+        "state": app.state.value,
+        "account": account,
+        "notices": list(app.notices),
+        "interviews": [
+            {
+                "id": v.interview.id,
+                "title": v.interview.title,
+                "start": _iso(v.interview.start, tz),
+                "end": _iso(v.interview.end, tz),
+                "cancelled": v.interview.cancelled,
+                "interviewers": [{"name": p.name, "email": p.email} for p in v.interview.interviewers],
+                "artifacts": [
+                    {"kind": a.kind.value, "due": _iso(a.due, tz), "state": a.state.value,
+                     "recipient": a.recipient}
+                    for a in v.artifacts
+                ],
+            }
+            for v in app.interviews
+        ],
+    }
