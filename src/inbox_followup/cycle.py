@@ -167,6 +167,9 @@ def _draft(
 
     def build() -> Artifact:
         subject, body = text()
+        # What the provider stores is the sanitised subject; hash that, or every draft
+        # would look edited by the user.
+        subject = drafts.sanitize_header_text(subject)
         content = DraftContent(
             to=to, subject=subject, body=body, in_reply_to=parent,
             references=(parent,) if parent else (), thread_id=thread_id,

@@ -135,7 +135,7 @@ def _facts(
         if entry.kind is ArtifactKind.THANK_YOU_DRAFT and entry.recipient:
             sent = find_sent(entry, app_mail.sent)
             if sent is not None:
-                facts.thank_you_sent[entry.recipient] = sent.date
+                facts.thank_you_sent[entry.recipient] = sent_at(entry, sent)
             parent = (sent.message_id if sent else None) or entry.message_id
             thread = (sent.thread_id if sent else None) or entry.thread_id
             facts.thread[entry.recipient] = (thread, parent)
@@ -186,7 +186,7 @@ def _converge(
     if entry.kind.is_draft:
         sent_copy = find_sent(entry, sent)
         if sent_copy is not None:
-            return [MarkSent(entry, sent_copy.date)]
+            return [MarkSent(entry, sent_at(entry, sent_copy))]
     elif entry.due <= now and w.due <= now:
         return []  # a reminder in the past is history
     artifact = w.build()
@@ -203,7 +203,7 @@ def _retire(
     if entry.kind.is_draft:
         sent_copy = find_sent(entry, sent)
         if sent_copy is not None:
-            return [MarkSent(entry, sent_copy.date)]
+            return [MarkSent(entry, sent_at(entry, sent_copy))]
         return [Cancel(entry, reason)]
     return [Cancel(entry, reason)] if entry.due > now else []
 
@@ -217,15 +217,21 @@ def find_sent(entry: LedgerEntry, sent: Sequence[MailMessage]) -> MailMessage | 
     """
     created = entry.created_at
     for msg in sent:
+        if msg.key == entry.key or (entry.message_id and msg.message_id == entry.message_id):
+            return msg  # our own key or id: certain, whatever its Date header says
         if created is not None and msg.date < created:
             continue
-        if msg.key == entry.key or (entry.message_id and msg.message_id == entry.message_id):
-            return msg
         to_recipient = entry.recipient is not None and entry.recipient in msg.recipients
         same_thread = msg.thread_id is None or msg.thread_id == entry.thread_id
-        if msg.key in (None, entry.key) and to_recipient and same_thread:
+        if msg.key is None and to_recipient and same_thread:
             return msg
     return None
+
+
+def sent_at(entry: LedgerEntry, msg: MailMessage) -> datetime:
+    """When it went out: a draft moved to Sent/ keeps the Date we wrote, so never earlier
+    than the draft itself."""
+    return max(msg.date, entry.created_at) if entry.created_at else msg.date
 
 
 def _app_view(

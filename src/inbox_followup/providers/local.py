@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import drafts, ical, mailparse
@@ -134,6 +135,8 @@ class LocalProvider:
         if old_files.get(name) == digest:
             return []
         replaced.add(name)
+        if not self._dirty:
+            self._reminders = None  # the file changed under us (the user typed notes): re-read
         return [
             CalendarEvent(
                 id=key, uid=key, title=r.title, start=r.start, end=r.start + timedelta(minutes=15),
@@ -160,8 +163,11 @@ class LocalProvider:
     def put_event(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
         assert artifact.reminder is not None
         reminders = self._load_reminders()
-        if reminders.get(artifact.key) != artifact.reminder:
-            reminders[artifact.key] = artifact.reminder
+        # Compare in the form the file can hold (RFC 5545 text, UTC seconds), or content that
+        # cannot round-trip would be rewritten on every pass.
+        content = ical.clean_reminder(artifact.reminder)
+        if reminders.get(artifact.key) != content:
+            reminders[artifact.key] = content
             self._dirty = True
         return ItemRef(artifact.key, artifact.key)
 
@@ -190,34 +196,43 @@ class LocalProvider:
     def mail_changes(self, cursor: str | None, window: SyncWindow) -> MailPage:
         """Messages delivered to (or moved into) INBOX/ and Sent/ since the cursor.
 
-        The cursor is the newest inode change time seen per folder: a delivery, a client's
-        move and `mv` all set it, unlike the modification time a move preserves.
+        The cursor is, per folder, the newest inode change time seen and the names seen at
+        that time: a delivery, a client's move and `mv` all set the change time, unlike the
+        modification time a move preserves.
         """
-        marks: dict[str, int] = json.loads(cursor) if cursor else {}
+        marks: dict[str, list[Any]] = json.loads(cursor) if cursor else {}
         messages: list[MailMessage] = []
         errors: list[str] = []
-        new_marks: dict[str, int] = {}
+        new_marks: dict[str, list[Any]] = {}
         for folder, dirname in MAIL_FOLDERS.items():
-            since = marks.get(folder, -1)
-            newest = since
+            since, seen_then = marks.get(folder, [-1, []])
+            newest, at_newest = since, set(seen_then)
             for entry in self._entries(self._folder(dirname)):
                 changed = entry.stat().st_ctime_ns
-                newest = max(newest, changed)
-                if changed < since:
+                if changed < since or (changed == since and entry.name in seen_then):
                     continue
-                msg_id = f"{folder}/{entry.name.split(':', 1)[0]}"
-                try:
-                    msg = mailparse.parse_message(
-                        Path(entry.path).read_bytes(), msg_id=msg_id, folder=folder,
-                        fallback_date=datetime.fromtimestamp(changed / 1e9, UTC),
-                    )
-                except (ItemError, OSError) as exc:
-                    errors.append(f"{entry.path}: {exc}")
-                    continue
-                if cursor is not None or msg.date >= window.start:
+                if changed > newest:
+                    newest, at_newest = changed, set()
+                if changed == newest:
+                    at_newest.add(entry.name)
+                msg = self._read_message(entry, folder, changed, errors)
+                if msg is not None and (cursor is not None or msg.date >= window.start):
                     messages.append(msg)
-            new_marks[folder] = newest
+            new_marks[folder] = [newest, sorted(at_newest)]
         return MailPage(tuple(messages), json.dumps(new_marks, sort_keys=True), tuple(errors))
+
+    def _read_message(
+        self, entry: os.DirEntry[str], folder: str, changed: int, errors: list[str]
+    ) -> MailMessage | None:
+        msg_id = f"{folder}/{entry.name.split(':', 1)[0]}"
+        try:
+            return mailparse.parse_message(
+                Path(entry.path).read_bytes(), msg_id=msg_id, folder=folder,
+                fallback_date=datetime.fromtimestamp(changed / 1e9, UTC),
+            )
+        except (ItemError, OSError) as exc:
+            errors.append(f"{entry.path}: {exc}")
+            return None
 
     def _draft_path(self, key: str) -> Path:
         return self._folder("Drafts") / "cur" / f"{key}:2,DS"

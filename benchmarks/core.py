@@ -1,0 +1,46 @@
+"""Planning 10,000 interviews in the pure core (target: under 500 ms)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from inbox_followup import drafts, rules
+from inbox_followup.cycle import Settings
+from inbox_followup.model import Interview, Person
+from inbox_followup.planner import Snapshot, plan
+
+NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+
+
+def interviews(n: int) -> tuple[Interview, ...]:
+    """``n`` interviews spread over the 60 days before and 30 after ``NOW``, 1-3 people each."""
+    out = []
+    for i in range(n):
+        start = NOW - timedelta(days=60) + timedelta(minutes=(i * 1297) % (90 * 24 * 60))
+        company = f"company{i % 2500}"
+        people = tuple(Person(f"p{j}@{company}.example", f"Person {j}") for j in range(1 + i % 3))
+        out.append(Interview(
+            id=f"iv{i:05d}", event_id=f"ev{i}", title=f"Interview with {company}",
+            company=company.title(), start=start, end=start + timedelta(hours=1),
+            interviewers=people, domain=f"{company}.example",
+        ))
+    return tuple(out)
+
+
+def cases() -> Iterator[dict[str, object]]:
+    cal = rules.WorkCalendar(ZoneInfo("America/Chicago"), rules.WorkingHours(),
+                             rules.holiday_dates("US", range(2025, 2028)))
+    core = Settings(cal=cal, timing=rules.Timing(), profile=drafts.Profile(name="Alex"))
+    snap = Snapshot("bench", interviews(10_000), (), {}, {}, {})
+    best = float("inf")
+    actions = 0
+    for _ in range(3):
+        t = time.perf_counter()
+        result = plan(snap, core, NOW)
+        best = min(best, time.perf_counter() - t)
+        actions = len(result.actions)
+    yield {"case": "plan_10000_interviews", "backend": "core", "interviews": 10_000,
+           "actions": actions, "wall_ms": round(best * 1000, 1), "target_ms": 500}
