@@ -12,17 +12,17 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import __version__, app, report
 from .config import Config, default_config_path, load
 from .errors import ConfigError, InboxFollowupError, LockHeldError, UsageError
 from .model import Notes, Outcome
+from .planner import Action, Cancel, Create, MarkSent, Update
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("inbox_followup")
@@ -83,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load(config_path)
         _setup_logging(config, args.verbose or args.command == "run")
         now = parse_now(args.now or os.environ.get("INBOX_FOLLOWUP_NOW"), config.timezone)
-        return COMMANDS[args.command](config, args, now)
+        command: Command = COMMANDS[args.command]
+        return command(config, args, now)
     except ConfigError as exc:
         _err(f"config error in {exc.path or config_path}:")
         for problem in exc.problems:
@@ -155,9 +156,7 @@ def cmd_sync(config: Config, args: argparse.Namespace, now: datetime) -> int:
     return EXIT_OK if result.ok else EXIT_PARTIAL
 
 
-def describe(action: app.planner.Action) -> str:
-    from .planner import Cancel, Create, MarkSent, Update
-
+def describe(action: Action) -> str:
     if isinstance(action, Create | Update):
         a = action.artifact
         verb = "create" if isinstance(action, Create) else "update"
@@ -232,7 +231,8 @@ def cmd_connect(config: Config, args: argparse.Namespace, now: datetime) -> int:
     return EXIT_OK
 
 
-COMMANDS: dict[str, Any] = {
+Command = Callable[[Config, argparse.Namespace, datetime], int]
+COMMANDS: dict[str, Command] = {
     "sync": cmd_sync, "run": cmd_run, "status": cmd_status, "note": cmd_note,
     "track": cmd_override, "ignore": cmd_override, "outcome": cmd_outcome, "purge": cmd_purge,
     "connect": cmd_connect,

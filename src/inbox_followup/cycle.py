@@ -7,6 +7,7 @@ Everything here is a function of its arguments: ``now`` comes in, nothing reads 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -61,6 +62,7 @@ class CycleFacts:
     thank_you_sent: dict[str, datetime] = field(default_factory=dict)  # recipient -> sent at
     thread: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     # recipient -> (thread id, message id to reply to) of the thank-you
+    times: tuple[datetime, datetime, datetime] | None = None  # follow_up_times, once known
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ def answer_closure(iv: Interview, inbound: Sequence[Mail]) -> Closure | None:
 
 def follow_up_times(facts: CycleFacts, s: Settings) -> tuple[datetime, datetime, datetime]:
     """(follow-up 1, follow-up 2, move on), with an out-of-office return date applied."""
+    if facts.times is None:
+        facts.times = _follow_up_times(facts, s)
+    return facts.times
+
+
+def _follow_up_times(facts: CycleFacts, s: Settings) -> tuple[datetime, datetime, datetime]:
     iv, notes = facts.interview, facts.notes
     t0 = iv.end
     basis = min(facts.thank_you_sent.values(), default=None) or rules.thank_you_reminder_time(
@@ -191,7 +199,7 @@ def _thank_yous(facts: CycleFacts, s: Settings) -> list[Wanted]:
     fu_date = s.cal.local(fu1).date()
     out = [
         _draft(facts, K.THANK_YOU_DRAFT, person, t0,
-               lambda p=person: drafts.thank_you(iv, p, facts.notes, fu_date, s.profile))
+               functools.partial(drafts.thank_you, iv, person, facts.notes, fu_date, s.profile))
         for person in iv.interviewers
     ]
     due = rules.thank_you_reminder_time(t0, s.cal, s.timing)

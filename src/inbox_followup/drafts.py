@@ -16,6 +16,7 @@ as RFC 2047 encoded words; see :func:`build_mime` for why the ``compat32`` API b
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -96,6 +97,11 @@ def sanitize_header_text(value: str, *, limit: int = HEADER_LIMIT) -> str:
     become spaces, whitespace runs fold to one space, literal ``=?`` is broken up (else a
     reader would decode it as an RFC 2047 word), and the result is cut to ``limit``
     characters (ending in "…" when cut). Idempotent; never raises."""
+    if value.isascii() and value.isprintable():  # the common case, without the per-char walk
+        text = " ".join(value.replace("=?", "= ?").split())
+        if len(text) > limit:
+            text = text[: max(0, limit - 1)].rstrip() + "…"
+        return text
     chars = []
     for ch in value:
         category = unicodedata.category(ch)
@@ -248,11 +254,27 @@ def _load(name: str, profile: Profile) -> tuple[str, str]:
         path = Path(profile.templates_dir).expanduser() / name
         if path.is_file():
             try:
-                return path.read_text(encoding="utf-8"), str(path)
+                return _read_user_template(path, path.stat().st_mtime_ns), str(path)
             except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError([f"cannot read template: {exc}"], str(path)) from exc
-    packaged = resources.files("inbox_followup").joinpath("templates", name)
-    return packaged.read_text(encoding="utf-8"), f"inbox_followup/templates/{name}"
+    return _packaged_template(name), f"inbox_followup/templates/{name}"
+
+
+@functools.lru_cache(maxsize=32)
+def _packaged_template(name: str) -> str:
+    # Read once per process: rendering thousands of drafts must not re-read the package.
+    return resources.files("inbox_followup").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=32)
+def _read_user_template(path: Path, mtime_ns: int) -> str:
+    # Keyed by modification time, so a daemon sees the user's edits to a template.
+    return path.read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=512)
+def _template(text: str) -> Template:
+    return Template(text)
 
 
 def _substitute(template: Template, values: dict[str, str], where: str) -> str:
@@ -275,10 +297,10 @@ def render(name: str, values: dict[str, str], profile: Profile) -> tuple[str, st
     first, _, rest = text.replace("\r\n", "\n").partition("\n")
     if not first.lower().startswith("subject:"):
         raise ConfigError(["the first line must be 'Subject: ...'"], where)
-    subject = _substitute(Template(first[len("subject:"):].strip()), values, where)
+    subject = _substitute(_template(first[len("subject:"):].strip()), values, where)
     lines: list[str] = []
     for line in rest.strip("\n").split("\n"):
-        template = Template(line)
+        template = _template(line)
         if any(not values.get(n, "x") for n in template.get_identifiers()):
             continue  # an optional part with nothing to say
         rendered = _substitute(template, values, where).rstrip()

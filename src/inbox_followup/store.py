@@ -223,10 +223,10 @@ def _row(e: LedgerEntry) -> tuple[object, ...]:
 def _entry(row: tuple[object, ...]) -> LedgerEntry:
     (key, account, kind, iid, app, recipient, due, state, chash, pid, tid, mid, created, reason) = row
     return LedgerEntry(
-        key=str(key), account=str(account), kind=ArtifactKind(kind),
+        key=str(key), account=str(account), kind=ArtifactKind(str(kind)),
         interview_id=str(iid), application_id=str(app),
         recipient=str(recipient) if recipient is not None else None,
-        due=datetime.fromisoformat(str(due)), state=LedgerState(state), content_hash=str(chash),
+        due=datetime.fromisoformat(str(due)), state=LedgerState(str(state)), content_hash=str(chash),
         provider_id=str(pid) if pid is not None else None,
         thread_id=str(tid) if tid is not None else None,
         message_id=str(mid) if mid is not None else None,
