@@ -23,7 +23,7 @@ def open_provider(account: AccountConfig, config: Config) -> Provider:
     if account.provider == "google":
         from .google import GoogleProvider
 
-        return GoogleProvider(account, config.state_dir)
+        return GoogleProvider(account, config.state_dir, sender_name=config.your_name)
     from .microsoft import MicrosoftProvider
 
     return MicrosoftProvider(account, config.state_dir)

@@ -1,0 +1,363 @@
+"""The calendar half of the Microsoft provider: calendarView delta in, reminder events out.
+
+- Interviews: ``GET /me/calendarView/delta`` over the sync window. v1.0 offers delta only on
+  the primary calendar's calendar view; the window is given on the first request only, every
+  later request is the stored ``@odata.deltaLink`` as a whole; ``$select``/``$expand``/
+  ``$filter``/``$top`` are not supported there (https://learn.microsoft.com/graph/api/event-delta).
+  Deleted occurrences come as ``{"id", "@removed"}``; an expired token as 410 or
+  ``syncStateNotFound`` (https://learn.microsoft.com/graph/delta-query-overview), after which the
+  window is read again in full.
+- Reminders: on a calendar the tool creates (``reminders_calendar``, default "Interview
+  follow-ups") or on the default calendar ("primary"). Each is created with a
+  ``transactionId`` (Graph drops a repeated POST carrying the same one:
+  https://learn.microsoft.com/graph/api/resources/event) and the key in a single-value
+  extended property. Notes the user types into a reminder come back: on the default calendar
+  through the delta (the transactionId carries the key, since delta cannot ``$expand``); on
+  the dedicated calendar through one ``lastModifiedDateTime gt`` query per sync.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..config import AccountConfig
+from ..errors import ItemError, ProviderError
+from ..model import Artifact, Attendee, CalendarEvent, CalendarPage, ItemRef, SyncWindow
+from .graph_client import (
+    JSON,
+    KEY_EXPAND,
+    KEY_PROPERTY,
+    AmbiguousWriteError,
+    GraphClient,
+    GraphError,
+    body_text,
+    graph_time,
+    key_filter,
+    parse_time,
+    tagged_key,
+    utc_iso,
+)
+
+log = logging.getLogger(__name__)
+
+PRIMARY = "primary"  # CalendarEvent.source of the user's own events
+REMINDERS = "reminders"  # source of the reminders on the dedicated calendar
+PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; the service may send smaller pages
+WINDOW_SLACK = timedelta(days=14)  # the delta window reaches this far past window.end
+REMINDER_LENGTH = timedelta(minutes=15)
+PARTSTAT = {
+    "accepted": "ACCEPTED",
+    "organizer": "ACCEPTED",
+    "declined": "DECLINED",
+    "tentativelyaccepted": "TENTATIVE",
+    "none": "NEEDS-ACTION",
+    "notresponded": "NEEDS-ACTION",
+}
+REMINDER_FIELDS = "id,subject,body,start,end,lastModifiedDateTime,transactionId"
+
+
+def key_from_transaction(transaction_id: str | None) -> str | None:
+    """The key inside a transactionId written by :meth:`GraphCalendar.put_event`."""
+    if transaction_id and transaction_id.startswith("ifu-") and "#" in transaction_id:
+        return transaction_id.rpartition("#")[0]
+    return None
+
+
+def event_from_graph(item: JSON, addresses: Collection[str], source: str) -> CalendarEvent:
+    """One Graph event (an occurrence, exception or single instance) as a CalendarEvent.
+
+    ``addresses``: the user's own, lower-case, the account's main address first.
+
+    Raises ItemError when it has no usable start/end.
+    """
+    try:
+        start = parse_time(item["start"]["dateTime"], item["start"].get("timeZone"))
+        end = parse_time(item["end"]["dateTime"], item["end"].get("timeZone"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ItemError(f"event {item.get('id', '?')}", f"no usable start/end ({exc})") from None
+    organizer = _person(item.get("organizer"), addresses, "ACCEPTED")
+    attendees = [
+        a for a in (_attendee(raw, addresses) for raw in item.get("attendees") or ()) if a
+    ]
+    own = str((item.get("responseStatus") or {}).get("response", "")).casefold()
+    if own in PARTSTAT and not item.get("isOrganizer"):
+        # The user's answer lives in responseStatus, not in their own attendee entry.
+        mine = [a for a in attendees if a.is_self]
+        others = [a for a in attendees if not a.is_self]
+        me = mine[0] if mine else Attendee(email=next(iter(addresses), ""), is_self=True)
+        attendees = [*others, Attendee(me.email, me.name, me.cutype, PARTSTAT[own], True)]
+    location = (item.get("location") or {}).get("displayName") or ""
+    return CalendarEvent(
+        id=str(item["id"]),
+        uid=str(item.get("iCalUId") or item["id"]),
+        title=str(item.get("subject") or ""),
+        start=start,
+        end=end,
+        source=source,
+        description=body_text(item.get("body")),
+        location=str(location),
+        all_day=bool(item.get("isAllDay")),
+        status="CANCELLED" if item.get("isCancelled") else "CONFIRMED",
+        organizer=organizer,
+        attendees=tuple(attendees),
+        key=tagged_key(item) or key_from_transaction(item.get("transactionId")),
+    )
+
+
+def _person(recipient: Any, addresses: Collection[str], partstat: str) -> Attendee | None:
+    email_address = (recipient or {}).get("emailAddress") or {}
+    address = str(email_address.get("address") or "").strip().lower()
+    if not address:
+        return None
+    name = email_address.get("name") or None
+    return Attendee(address, name, "INDIVIDUAL", partstat, address in addresses)
+
+
+def _attendee(raw: Any, addresses: Collection[str]) -> Attendee | None:
+    response = str((raw.get("status") or {}).get("response", "none")).casefold()
+    person = _person(raw, addresses, PARTSTAT.get(response, "NEEDS-ACTION"))
+    if person is None:
+        return None
+    cutype = "RESOURCE" if str(raw.get("type", "")).casefold() == "resource" else "INDIVIDUAL"
+    return Attendee(person.email, person.name, cutype, person.partstat, person.is_self)
+
+
+def reminder_body(artifact: Artifact) -> JSON:
+    """The event fields of a reminder (no key fields). Raises ItemError without a reminder."""
+    r = artifact.reminder
+    if r is None:
+        raise ItemError(artifact.key, "not a reminder artifact")
+    return {
+        "subject": " ".join(r.title.split()),
+        "body": {"contentType": "text", "content": r.description},
+        "start": {"dateTime": graph_time(r.start), "timeZone": "UTC"},
+        "end": {"dateTime": graph_time(r.start + REMINDER_LENGTH), "timeZone": "UTC"},
+        "isReminderOn": True,
+        "reminderMinutesBeforeStart": r.minutes,
+        "showAs": "free",
+    }
+
+
+class GraphCalendar:
+    """Calendar reads and reminder writes for one account."""
+
+    def __init__(self, client: GraphClient, account: AccountConfig) -> None:
+        self._client = client
+        own = [account.address, *account.aliases]
+        self._addresses = tuple(dict.fromkeys(a.strip().lower() for a in own))
+        self._calendar_name = account.reminders_calendar.strip()
+        self._on_primary = self._calendar_name.casefold() in ("primary", "default", "")
+        self._reminder_calendar: str | None = None
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def changes(self, cursor: str | None, window: SyncWindow) -> CalendarPage:
+        """Changed events since ``cursor``; a full read of ``window`` without one.
+
+        Raises ProviderError (AuthError when refused).
+        """
+        state = _load_cursor(cursor)
+        if state is None or not _covers(state, window):
+            return self._full(window)
+        try:
+            found, removed, link = self._delta(state["delta"], None)
+        except GraphError as exc:
+            if not exc.sync_state_gone:
+                raise
+            log.info("%s: calendar delta expired; reading the window again", self._client.account)
+            return self._full(window)
+        events = list(found)
+        rem = state.get("rem") or {}
+        if not self._on_primary:
+            more, rem = self._reminder_changes(rem.get("cal"), rem.get("since"))
+            events.extend(more)
+        new_state = {**state, "delta": link, "rem": rem}
+        return CalendarPage(tuple(events), json.dumps(new_state), removed_ids=tuple(removed))
+
+    def _full(self, window: SyncWindow) -> CalendarPage:
+        end = window.end + WINDOW_SLACK
+        params = {"startDateTime": utc_iso(window.start), "endDateTime": utc_iso(end)}
+        found, _, link = self._delta("me/calendarView/delta", params)
+        events = list(found)
+        replaced = {PRIMARY}
+        rem: dict[str, Any] = {}
+        if not self._on_primary:
+            more, rem = self._reminder_changes(None, None)
+            events.extend(more)
+            replaced.add(REMINDERS)
+        state = {
+            "v": 1, "delta": link, "start": window.start.isoformat(), "end": end.isoformat(),
+            "rem": rem,
+        }
+        return CalendarPage(tuple(events), json.dumps(state), replaced_sources=frozenset(replaced))
+
+    def _delta(
+        self, url: str, params: dict[str, str] | None
+    ) -> tuple[list[CalendarEvent], list[str], str]:
+        seen: dict[str, CalendarEvent | None] = {}
+        link: str | None = None
+        prefer = (f"odata.maxpagesize={PAGE_SIZE}",)
+        for page in self._client.pages(url, params, prefer=prefer):
+            for item in page.get("value") or ():
+                event_id = str(item.get("id", ""))
+                if not event_id:
+                    continue
+                if "@removed" in item:
+                    seen[event_id] = None  # a replay may repeat an id: the last word wins
+                    continue
+                try:
+                    seen[event_id] = event_from_graph(item, self._addresses, PRIMARY)
+                except ItemError as exc:
+                    log.warning("%s: skipped: %s", self._client.account, exc)
+            link = page.get("@odata.deltaLink") or link
+        if not link:
+            raise ProviderError("calendar delta ended without a deltaLink")
+        events = [e for e in seen.values() if e is not None]
+        return events, [i for i, e in seen.items() if e is None], link
+
+    def _reminder_changes(
+        self, calendar_id: str | None, since: str | None
+    ) -> tuple[list[CalendarEvent], dict[str, Any]]:
+        """Reminders on the dedicated calendar modified after ``since`` (all when None)."""
+        calendar_id = calendar_id or self._find_calendar()
+        if calendar_id is None:
+            return [], {}  # not created yet: nothing of ours to read
+        self._reminder_calendar = calendar_id
+        params = {"$select": REMINDER_FIELDS, "$expand": KEY_EXPAND, "$top": "200"}
+        if since:
+            params["$filter"] = f"lastModifiedDateTime gt {since}"
+        events: list[CalendarEvent] = []
+        latest = since
+        try:
+            for page in self._client.pages(f"me/calendars/{calendar_id}/events", params):
+                for item in page.get("value") or ():
+                    stamp = str(item.get("lastModifiedDateTime") or "")
+                    latest = max(latest or stamp, stamp)
+                    event = self._keyed(item)
+                    if event is not None:
+                        events.append(event)
+        except GraphError as exc:
+            if not exc.missing:
+                raise
+            log.info("%s: the reminders calendar is gone", self._client.account)
+            self._reminder_calendar = None
+            return [], {}
+        return events, {"cal": calendar_id, "since": latest}
+
+    def _keyed(self, item: JSON) -> CalendarEvent | None:
+        try:
+            event = event_from_graph(item, self._addresses, REMINDERS)
+        except ItemError as exc:
+            log.warning("%s: skipped: %s", self._client.account, exc)
+            return None
+        return event if event.key else None
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def put_event(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
+        """Create or update the reminder for ``artifact``. Raises ProviderError, ItemError."""
+        body = reminder_body(artifact)
+        known = existing.provider_id if existing is not None else ""
+        if known and self._patch(known, body):
+            return ItemRef(artifact.key, known)
+        found = self.find_event(artifact.key)
+        if found is not None and self._patch(found.provider_id, body):
+            return found
+        # A fresh transactionId per call: a retried POST is dropped by Graph, while a reminder
+        # that is created again after being deleted is never matched to the deleted one.
+        body["transactionId"] = f"{artifact.key}#{uuid.uuid4().hex[:12]}"
+        body["singleValueExtendedProperties"] = [{"id": KEY_PROPERTY, "value": artifact.key}]
+        base = self._events_base(create=True)
+        if base is None:  # pragma: no cover - create=True always yields a calendar
+            raise ProviderError("no calendar for reminders")
+        created = self._client.request("POST", f"{base}/events", body=body)
+        return ItemRef(artifact.key, str(created["id"]))
+
+    def _patch(self, event_id: str, body: JSON) -> bool:
+        try:
+            self._client.request("PATCH", f"me/events/{event_id}", body=body)
+        except GraphError as exc:
+            if exc.missing:
+                return False
+            raise
+        return True
+
+    def delete_event(self, ref: ItemRef) -> None:
+        """Delete a reminder; one already gone is fine. Raises ProviderError."""
+        try:
+            self._client.request("DELETE", f"me/events/{ref.provider_id}")
+        except GraphError as exc:
+            if not exc.missing:
+                raise
+
+    def find_event(self, key: str) -> ItemRef | None:
+        """The reminder tagged with ``key``. Raises ProviderError."""
+        base = self._events_base(create=False)
+        if base is None:
+            return None
+        params = {"$filter": key_filter(key), "$select": "id", "$top": "5"}
+        data = self._client.request("GET", f"{base}/events", params=params)
+        for item in data.get("value") or ():
+            return ItemRef(key, str(item["id"]))
+        return None
+
+    def _events_base(self, *, create: bool) -> str | None:
+        if self._on_primary:
+            return "me/calendar"
+        calendar_id = self._reminder_calendar or self._find_calendar()
+        if calendar_id is None and create:
+            calendar_id = self._create_calendar()
+        self._reminder_calendar = calendar_id
+        return f"me/calendars/{calendar_id}" if calendar_id else None
+
+    def _find_calendar(self) -> str | None:
+        params = {"$select": "id,name", "$top": "100"}
+        for page in self._client.pages("me/calendars", params):
+            for item in page.get("value") or ():
+                if str(item.get("name", "")).strip().casefold() == self._calendar_name.casefold():
+                    return str(item["id"])
+        return None
+
+    def _create_calendar(self) -> str:
+        body = {"name": self._calendar_name}
+        try:
+            created = self._client.request("POST", "me/calendars", body=body, idempotent=False)
+            return str(created["id"])
+        except (AmbiguousWriteError, GraphError) as exc:
+            if isinstance(exc, GraphError) and exc.status != 409:
+                raise
+            found = self._find_calendar()  # made by the first attempt, or by the user
+            if found is None:
+                raise
+            return found
+
+
+def _load_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        log.warning("unreadable calendar cursor; reading the window again")
+        return None
+    if not isinstance(state, dict) or state.get("v") != 1 or not state.get("delta"):
+        return None
+    return state
+
+
+def _covers(state: dict[str, Any], window: SyncWindow) -> bool:
+    """Whether the delta round's window still holds ``window`` (else: start a new round)."""
+    try:
+        start = datetime.fromisoformat(state["start"])
+        end = datetime.fromisoformat(state["end"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return start <= window.start and window.end <= end
+
+
+__all__ = ["PRIMARY", "REMINDERS", "GraphCalendar", "event_from_graph"]

@@ -1,0 +1,129 @@
+"""Microsoft sign-in: MSAL with an injected login stand-in (never Microsoft), token_command."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import msal
+import pytest
+
+from inbox_followup.auth.microsoft import SCOPES, cache_path, connect, token_provider
+from inbox_followup.config import AccountConfig
+from inbox_followup.errors import AuthError, ConfigError, ProviderError
+from tests.fakes.graph_login import FakeLogin
+
+CLIENT = "11111111-2222-3333-4444-555555555555"
+USER = "alex@contoso.example"
+
+
+def account(**fields: object) -> AccountConfig:
+    base: dict[str, object] = {"name": "work", "provider": "microsoft", "address": USER,
+                               "client_id": CLIENT}
+    base.update(fields)
+    return AccountConfig(**base)  # type: ignore[arg-type]
+
+
+def test_scopes_leave_the_reserved_ones_to_msal() -> None:
+    assert SCOPES == ["Calendars.ReadWrite", "Mail.ReadWrite"]
+    assert not {"openid", "profile", "offline_access"} & set(SCOPES)
+
+
+def test_device_code_connect_stores_a_private_cache(tmp_path: Path) -> None:
+    login = FakeLogin(CLIENT, USER)
+    said: list[str] = []
+    connect(account(), tmp_path, say=said.append, http_client=login)
+    assert any("ABCD-EFGH" in line for line in said)
+    path = cache_path(account(), tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "rt-1" in path.read_text()
+    [device] = [form for method, url, form in login.calls if url.endswith("/devicecode")]
+    assert set(device["scope"].split()) == {*SCOPES, "offline_access", "openid", "profile"}
+
+
+def test_tokens_come_silently_then_refresh_and_the_cache_follows(tmp_path: Path) -> None:
+    login = FakeLogin(CLIENT, USER)
+    connect(account(), tmp_path, say=lambda _: None, http_client=login)
+    calls_before = len(login.calls)
+    get_token = token_provider(account(), tmp_path, http_client=login)
+    assert len(login.calls) == calls_before  # nothing is built or fetched until asked
+    assert get_token(False) == "at-1"  # from the cache, no token request
+    assert not [c for c in login.calls[calls_before:] if c[1].endswith("/token")]
+    assert get_token(True) == "at-2"  # refresh token grant
+    assert "rt-2" in cache_path(account(), tmp_path).read_text()  # rotated and saved
+
+
+def test_a_refused_refresh_says_reconnect(tmp_path: Path) -> None:
+    login = FakeLogin(CLIENT, USER)
+    connect(account(), tmp_path, say=lambda _: None, http_client=login)
+    login.refuse_refresh = True
+    get_token = token_provider(account(), tmp_path, http_client=login)
+    with pytest.raises(AuthError, match="reconnect work"):
+        get_token(True)
+
+
+def test_never_connected_fails_without_network(tmp_path: Path) -> None:
+    login = FakeLogin(CLIENT, USER)
+    get_token = token_provider(account(), tmp_path, http_client=login)
+    with pytest.raises(AuthError, match="inbox-followup connect work"):
+        get_token(False)
+    assert login.calls == []
+
+
+def test_a_failed_device_sign_in_is_an_auth_error(tmp_path: Path) -> None:
+    class Declined(FakeLogin):
+        def _tokens(self):  # type: ignore[no-untyped-def]
+            from tests.fakes.graph_login import FakeResponse
+
+            return FakeResponse(400, {"error": "authorization_declined"})
+
+    with pytest.raises(AuthError, match="authorization_declined"):
+        connect(account(), tmp_path, say=lambda _: None, http_client=Declined(CLIENT, USER))
+    assert not cache_path(account(), tmp_path).exists()
+
+
+def test_client_id_is_needed_without_token_command(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="client_id"):
+        connect(account(client_id=None), tmp_path, say=lambda _: None)
+
+
+def test_token_command_is_cached_and_rerun_when_refused(tmp_path: Path) -> None:
+    counter = tmp_path / "n"
+    command = f'echo x >> {counter}; echo "tok-$(wc -l < {counter} | tr -d " ")"'
+    get_token = token_provider(account(token_command=command, client_id=None), tmp_path)
+    assert get_token(False) == "tok-1"
+    assert get_token(False) == "tok-1"
+    assert get_token(True) == "tok-2"
+    said: list[str] = []
+    connect(account(token_command=command), tmp_path, say=said.append)
+    assert said and "token_command" in said[0]
+
+
+def test_a_failing_token_command_never_shows_its_output(tmp_path: Path) -> None:
+    get_token = token_provider(account(token_command="echo secret-value; exit 3"), tmp_path)
+    with pytest.raises(AuthError) as info:
+        get_token(False)
+    assert "secret-value" not in str(info.value) and "exit 3" in str(info.value)
+
+
+def test_msal_would_refuse_reserved_scopes() -> None:
+    app = msal.PublicClientApplication(CLIENT, http_client=FakeLogin(CLIENT, USER))
+    with pytest.raises(ValueError):
+        app.initiate_device_flow(scopes=["offline_access", *SCOPES])
+
+
+def test_unreachable_sign_in_is_not_a_refusal(tmp_path: Path) -> None:
+    import requests
+
+    connect(account(), tmp_path, say=lambda _: None, http_client=FakeLogin(CLIENT, USER))
+
+    class Down(FakeLogin):
+        def get(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            raise requests.ConnectionError("offline")
+
+        post = get
+
+    get_token = token_provider(account(), tmp_path, http_client=Down(CLIENT, USER))
+    with pytest.raises(ProviderError) as info:
+        get_token(True)
+    assert not isinstance(info.value, AuthError)
