@@ -22,7 +22,7 @@ from . import __version__, app, report
 from .config import Config, default_config_path, load
 from .errors import ConfigError, InboxFollowupError, LockHeldError, UsageError
 from .model import Notes, Outcome
-from .planner import Action, Cancel, Create, MarkSent, Update
+from .planner import Action, Cancel, Create, MarkSent, Restamp, Update
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("inbox_followup")
@@ -164,7 +164,8 @@ def describe(action: Action) -> str:
         return f"{verb} {a.kind.value}{who} due {a.due:%Y-%m-%d %H:%M}"
     if isinstance(action, Cancel):
         return f"remove {action.entry.kind.value} ({action.reason})"
-    assert isinstance(action, MarkSent)
+    if isinstance(action, Restamp):
+        return f"note that {action.entry.kind.value} is up to date"
     return f"record {action.entry.kind.value} as sent"
 
 

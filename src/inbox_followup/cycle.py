@@ -8,6 +8,7 @@ Everything here is a function of its arguments: ``now`` comes in, nothing reads 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ from .model import (
 )
 
 K = ArtifactKind
+# Bump when templates or text-making code change, so existing unedited items are rewritten.
+TEXT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,14 @@ class CycleFacts:
     thread: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     # recipient -> (thread id, message id to reply to) of the thank-you
     times: tuple[datetime, datetime, datetime] | None = None  # follow_up_times, once known
+    basis: str = ""  # what every text of this interview depends on (see wanted())
 
 
 @dataclass(frozen=True)
 class Wanted:
-    """An artifact the cycle wants, built lazily (rendering text is the costly part)."""
+    """An artifact the cycle wants. Its text is rendered lazily, at most once: comparing
+    ``inputs`` (a fingerprint of everything the text is made from) with the ledger's tells
+    whether anything changed without rendering it."""
 
     key: str
     kind: ArtifactKind
@@ -75,7 +81,18 @@ class Wanted:
     create_at: datetime
     recipient: str | None
     nudge: bool
-    build: Callable[[], Artifact]
+    inputs: str
+    build: Callable[[], Artifact] = field(compare=False, repr=False)
+
+    @functools.cached_property
+    def artifact(self) -> Artifact:
+        return self.build()
+
+
+def fingerprint(*parts: object) -> str:
+    """A stable digest (the same in every process, unlike ``hash``)."""
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def outcome_closure(outcome: tuple[Outcome, datetime] | None, iv: Interview) -> Closure | None:
@@ -141,6 +158,9 @@ def wanted(facts: CycleFacts, s: Settings) -> list[Wanted]:
     iv = facts.interview
     if iv.cancelled:
         return []
+    people = ",".join(f"{p.email}:{p.name}" for p in iv.interviewers)
+    facts.basis = fingerprint(iv.company, iv.role, iv.title, iv.phone, people, facts.notes,
+                              s.profile, TEXT_VERSION)
     out = [_notes_reminder(facts, s)]
     out += _thank_yous(facts, s)
     if not facts.superseded:
@@ -162,16 +182,20 @@ def _reminder(
         content = ReminderContent(title=title, description=description, start=due)
         return Artifact(key, kind, iv.id, iv.application_id, due, None, reminder=content)
 
-    return Wanted(key, kind, due, create_at, None, nudge, build)
+    inputs = fingerprint(facts.basis, key, due.timestamp(), sorted(text.items()))
+    return Wanted(key, kind, due, create_at, None, nudge, inputs, build)
 
 
 def _draft(
     facts: CycleFacts, kind: ArtifactKind, to: Person, due: datetime,
     text: Callable[[], tuple[str, str]], *, step: int = 1, reply_to: Person | None = None,
+    extra: object = None, nudge: bool = True,
+    thread: tuple[str | None, str | None] | None = None,
 ) -> Wanted:
+    """``extra``: whatever else ``text`` depends on beyond the interview and notes."""
     iv = facts.interview
     key = artifact_key(iv.id, kind, to.email, step)
-    thread_id, parent = facts.thread.get((reply_to or to).email, (None, None))
+    thread_id, parent = thread or facts.thread.get((reply_to or to).email, (None, None))
 
     def build() -> Artifact:
         subject, body = text()
@@ -184,7 +208,8 @@ def _draft(
         )
         return Artifact(key, kind, iv.id, iv.application_id, due, to.email, draft=content)
 
-    return Wanted(key, kind, due, due, to.email, True, build)
+    inputs = fingerprint(facts.basis, key, due.timestamp(), to.name, thread_id, parent, extra)
+    return Wanted(key, kind, due, due, to.email, nudge, inputs, build)
 
 
 def _notes_reminder(facts: CycleFacts, s: Settings) -> Wanted:
@@ -199,7 +224,8 @@ def _thank_yous(facts: CycleFacts, s: Settings) -> list[Wanted]:
     fu_date = s.cal.local(fu1).date()
     out = [
         _draft(facts, K.THANK_YOU_DRAFT, person, t0,
-               functools.partial(drafts.thank_you, iv, person, facts.notes, fu_date, s.profile))
+               functools.partial(drafts.thank_you, iv, person, facts.notes, fu_date, s.profile),
+               extra=fu_date)
         for person in iv.interviewers
     ]
     due = rules.thank_you_reminder_time(t0, s.cal, s.timing)
@@ -215,11 +241,12 @@ def _follow_ups(facts: CycleFacts, s: Settings) -> list[Wanted]:
     contact = primary_contact(facts)
     if contact is not None:
         out.append(_draft(facts, K.FOLLOW_UP_DRAFT, contact, fu1,
-                          lambda: drafts.follow_up(iv, contact, facts.notes, s.profile, 1)))
+                          functools.partial(drafts.follow_up, iv, contact, facts.notes, s.profile, 1)))
     if facts.notes.email_only and contact is not None:
         out.append(_reminder(facts, K.FOLLOW_UP_REMINDER, fu2, t0, step=2))
         out.append(_draft(facts, K.FOLLOW_UP_DRAFT, contact, fu2,
-                          lambda: drafts.follow_up(iv, contact, facts.notes, s.profile, 2), step=2))
+                          functools.partial(drafts.follow_up, iv, contact, facts.notes, s.profile, 2),
+                          step=2))
     else:
         phone = facts.notes.phone or iv.phone
         out.append(_reminder(facts, K.CALL_REMINDER, fu2, t0, phone=phone))
@@ -228,27 +255,18 @@ def _follow_ups(facts: CycleFacts, s: Settings) -> list[Wanted]:
 
 
 def _after_rejection(facts: CycleFacts, s: Settings) -> list[Wanted]:
+    """A gracious reply asking for feedback (in the rejection's thread when there is one),
+    and a reminder to reflect and, now the process is over, connect on LinkedIn."""
     assert facts.closure is not None
-    iv, at = facts.interview, facts.closure.at
-    by = facts.closure.by
+    iv, at, by = facts.interview, facts.closure.at, facts.closure.by
     sender = by.message.sender if by else None
-    to = sender if sender and sender.email not in (None, "") else primary_contact(facts)
+    to = sender if sender is not None and sender.email else primary_contact(facts)
     out: list[Wanted] = []
     if to is not None:
-        w = _draft(facts, K.FEEDBACK_DRAFT, to, at, lambda: drafts.feedback(iv, to, s.profile))
-        if by is not None and by.message.message_id:
-            parent, thread = by.message.message_id, by.message.thread_id
-            inner = w.build
-
-            def build() -> Artifact:
-                a = inner()
-                assert a.draft is not None
-                d = DraftContent(a.draft.to, a.draft.subject, a.draft.body, parent, (parent,), thread)
-                return Artifact(a.key, a.kind, a.interview_id, a.application_id, a.due, a.recipient,
-                                draft=d)
-
-            w = Wanted(w.key, w.kind, w.due, w.create_at, w.recipient, False, build)
-        out.append(Wanted(w.key, w.kind, w.due, w.create_at, w.recipient, False, w.build))
+        thread = (by.message.thread_id, by.message.message_id) if by is not None else None
+        out.append(_draft(facts, K.FEEDBACK_DRAFT, to, at,
+                          functools.partial(drafts.feedback, iv, to, s.profile),
+                          nudge=False, thread=thread))
     reflect = s.cal.into_working_hours(s.cal.add_days(at, 1))
     out.append(_reminder(facts, K.REFLECT_REMINDER, reflect, at, nudge=False))
     return out

@@ -325,6 +325,7 @@ class LedgerEntry:
     message_id: str | None = None
     created_at: datetime | None = None
     reason: str | None = None
+    inputs: str | None = None  # fingerprint of what the content was made from
 
 
 @dataclass(frozen=True)

@@ -43,13 +43,29 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Create:
-    artifact: Artifact
+    wanted: Wanted
+
+    @property
+    def artifact(self) -> Artifact:
+        return self.wanted.artifact
 
 
 @dataclass(frozen=True)
 class Update:
-    artifact: Artifact
+    wanted: Wanted
     entry: LedgerEntry
+
+    @property
+    def artifact(self) -> Artifact:
+        return self.wanted.artifact
+
+
+@dataclass(frozen=True)
+class Restamp:
+    """The content is unchanged though its inputs moved: record the new fingerprint only."""
+
+    entry: LedgerEntry
+    inputs: str
 
 
 @dataclass(frozen=True)
@@ -64,7 +80,7 @@ class MarkSent:
     at: datetime
 
 
-Action = Create | Update | Cancel | MarkSent
+Action = Create | Update | Cancel | MarkSent | Restamp
 
 
 @dataclass(frozen=True)
@@ -180,7 +196,7 @@ def _converge(
     w: Wanted, entry: LedgerEntry | None, sent: Sequence[MailMessage], now: datetime
 ) -> list[Action]:
     if entry is None or entry.state is LedgerState.DELETED:
-        return [Create(w.build())]
+        return [Create(w)]
     if entry.state is not LedgerState.LIVE:
         return []  # sent, kept as edited, or dismissed by the user: theirs now
     if entry.kind.is_draft:
@@ -189,10 +205,12 @@ def _converge(
             return [MarkSent(entry, sent_at(entry, sent_copy))]
     elif entry.due <= now and w.due <= now:
         return []  # a reminder in the past is history
-    artifact = w.build()
+    if entry.inputs == w.inputs and entry.due == w.due:
+        return []  # made from the same facts: nothing to render or compare
+    artifact = w.artifact
     if artifact.content_hash != entry.content_hash or artifact.due != entry.due:
-        return [Update(artifact, entry)]
-    return []
+        return [Update(w, entry)]
+    return [Restamp(entry, w.inputs)]
 
 
 def _retire(

@@ -19,14 +19,14 @@ from datetime import datetime
 
 from .errors import ItemError, ProviderError
 from .model import Artifact, ItemRef, LedgerEntry, LedgerState
-from .planner import Action, Cancel, Create, MarkSent, Update
+from .planner import Action, Cancel, Create, MarkSent, Restamp, Update
 from .providers.base import Provider
 from .store import Store
 
 log = logging.getLogger(__name__)
 
 CHUNK = 200
-ORDER = {Cancel: 0, MarkSent: 1, Update: 2, Create: 3}
+ORDER = {Cancel: 0, MarkSent: 1, Restamp: 1, Update: 2, Create: 3}
 
 
 @dataclass
@@ -110,15 +110,18 @@ def _pending(action: Action, account: str, now: datetime) -> LedgerEntry:
             key=a.key, account=account, kind=a.kind, interview_id=a.interview_id,
             application_id=a.application_id, due=a.due, state=LedgerState.PENDING_CREATE,
             content_hash=a.content_hash, recipient=a.recipient, created_at=now,
+            inputs=action.wanted.inputs,
         )
     if isinstance(action, Update):
         return replace(
             action.entry, state=LedgerState.PENDING_UPDATE, due=action.artifact.due,
             content_hash=action.artifact.content_hash,
-            reason=f"previous {action.entry.content_hash}",
+            reason=f"previous {action.entry.content_hash}", inputs=action.wanted.inputs,
         )
     if isinstance(action, Cancel):
         return replace(action.entry, state=LedgerState.PENDING_DELETE, reason=action.reason)
+    if isinstance(action, Restamp):
+        return replace(action.entry, inputs=action.inputs)
     return replace(action.entry, state=LedgerState.SENT, reason=f"sent {action.at.isoformat()}")
 
 
@@ -145,6 +148,8 @@ def _apply_chunk(
 def _perform(
     provider: Provider, action: Action, entry: LedgerEntry, now: datetime, tally: Tally
 ) -> LedgerEntry:
+    if isinstance(action, Restamp):
+        return entry
     if isinstance(action, MarkSent):
         tally.sent += 1
         return entry

@@ -45,11 +45,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX ledger_account ON ledger (account);
     CREATE TABLE problems (account TEXT, place TEXT, message TEXT, at TEXT);
     """,
+    "ALTER TABLE ledger ADD COLUMN inputs TEXT",
 )
 
 LEDGER_COLUMNS = (
     "key, account, kind, interview_id, application_id, recipient, due, state, content_hash, "
-    "provider_id, thread_id, message_id, created_at, reason"
+    "provider_id, thread_id, message_id, created_at, reason, inputs"
 )
 
 
@@ -193,7 +194,7 @@ class Store:
         with self.transaction() as db:
             db.executemany(
                 f"INSERT OR REPLACE INTO ledger ({LEDGER_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [_row(e) for e in entries],
             )
 
@@ -216,12 +217,13 @@ def _row(e: LedgerEntry) -> tuple[object, ...]:
     return (
         e.key, e.account, e.kind.value, e.interview_id, e.application_id, e.recipient,
         e.due.isoformat(), e.state.value, e.content_hash, e.provider_id, e.thread_id,
-        e.message_id, e.created_at.isoformat() if e.created_at else None, e.reason,
+        e.message_id, e.created_at.isoformat() if e.created_at else None, e.reason, e.inputs,
     )
 
 
 def _entry(row: tuple[object, ...]) -> LedgerEntry:
-    (key, account, kind, iid, app, recipient, due, state, chash, pid, tid, mid, created, reason) = row
+    (key, account, kind, iid, app, recipient, due, state, chash, pid, tid, mid, created, reason,
+     inputs) = row
     return LedgerEntry(
         key=str(key), account=str(account), kind=ArtifactKind(str(kind)),
         interview_id=str(iid), application_id=str(app),
@@ -232,4 +234,5 @@ def _entry(row: tuple[object, ...]) -> LedgerEntry:
         message_id=str(mid) if mid is not None else None,
         created_at=datetime.fromisoformat(str(created)) if created else None,
         reason=str(reason) if reason is not None else None,
+        inputs=str(inputs) if inputs is not None else None,
     )

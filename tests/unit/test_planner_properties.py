@@ -23,7 +23,7 @@ from inbox_followup.model import (
     Person,
     ReplyKind,
 )
-from inbox_followup.planner import Cancel, Create, MarkSent, Plan, Snapshot, Update, plan
+from inbox_followup.planner import Cancel, Create, MarkSent, Plan, Restamp, Snapshot, Update, plan
 
 ZONES = ["America/Chicago", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "UTC"]
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -72,10 +72,14 @@ def apply_in_memory(p: Plan, ledger: dict[str, LedgerEntry], account: str,
             a = action.artifact
             out[a.key] = LedgerEntry(a.key, account, a.kind, a.interview_id, a.application_id,
                                      a.due, LedgerState.LIVE, a.content_hash, a.recipient,
-                                     provider_id=a.key, created_at=now)
+                                     provider_id=a.key, created_at=now,
+                                     inputs=action.wanted.inputs)
         elif isinstance(action, Update):
             out[action.entry.key] = replace(action.entry, due=action.artifact.due,
-                                            content_hash=action.artifact.content_hash)
+                                            content_hash=action.artifact.content_hash,
+                                            inputs=action.wanted.inputs)
+        elif isinstance(action, Restamp):
+            out[action.entry.key] = replace(action.entry, inputs=action.inputs)
         elif isinstance(action, Cancel):
             out[action.entry.key] = replace(action.entry, state=LedgerState.DELETED)
         elif isinstance(action, MarkSent):
