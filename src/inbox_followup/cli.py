@@ -22,7 +22,7 @@ from . import __version__, app, report
 from .config import Config, default_config_path, load
 from .errors import ConfigError, InboxFollowupError, LockHeldError, UsageError
 from .model import Notes, Outcome
-from .planner import Action, Cancel, Create, MarkSent, Restamp, Update
+from .planner import Action, Cancel, Create, Restamp, Update
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("inbox_followup")
@@ -142,13 +142,14 @@ def cmd_init(path: Path, force: bool) -> int:
 def cmd_sync(config: Config, args: argparse.Namespace, now: datetime) -> int:
     result = app.sync(config, now, dry_run=args.dry_run)
     for r in result.results:
+        visible = [a for a in r.actions if not isinstance(a, Restamp)]  # ledger bookkeeping
         if r.dry_run:
-            for action in r.actions:
+            for action in visible:
                 print(f"{r.account}: would {describe(action)}")
         t = r.tally
         line = (f"{r.account}: {t.created} created, {t.updated} updated, {t.cancelled} removed, "
                 f"{t.kept_edited} kept as edited, {t.sent} seen sent")
-        print(line if not r.dry_run else f"{r.account}: {len(r.actions)} change(s) planned")
+        print(line if not r.dry_run else f"{r.account}: {len(visible)} change(s) planned")
         for place, message in r.problems:
             _err(f"{r.account}: skipped {message}" if place in message else f"{place}: {message}")
         if r.error:
@@ -164,8 +165,6 @@ def describe(action: Action) -> str:
         return f"{verb} {a.kind.value}{who} due {a.due:%Y-%m-%d %H:%M}"
     if isinstance(action, Cancel):
         return f"remove {action.entry.kind.value} ({action.reason})"
-    if isinstance(action, Restamp):
-        return f"note that {action.entry.kind.value} is up to date"
     return f"record {action.entry.kind.value} as sent"
 
 

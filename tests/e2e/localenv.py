@@ -113,7 +113,8 @@ class LocalEnv:
                  f"Message-ID: <m{self.delivered}@test.example>"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         raw = ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
-        path = self.root / "mail" / folder / "new" / f"{1_900_000_000 + self.delivered}.T{self.delivered}.test"
+        name = f"{1_900_000_000 + self.delivered}.T{self.delivered}.test"
+        path = self.root / "mail" / folder / "new" / name
         path.write_bytes(raw)
         return path
 
