@@ -20,6 +20,7 @@ import yaml
 
 from . import config_fields as f
 from .errors import ConfigError
+from .rules import Timing
 
 APP = "inbox-followup"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -46,18 +47,6 @@ class AccountConfig:
     @property
     def addresses(self) -> frozenset[str]:
         return frozenset({self.address, *self.aliases})
-
-
-@dataclass(frozen=True)
-class TimingConfig:
-    notes_after_minutes: int = 15
-    thank_you_same_day_before: time = time(8, 0)
-    few_days: int = 7
-    follow_up_days: int = 10
-    decision_grace_business_days: int = 1
-    call_after_business_days: int = 3
-    move_on_days: int = 30
-    out_of_office_max_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -90,12 +79,8 @@ class Config:
     pitch: str | None = None
     templates_dir: Path | None = None
     log_level: str = "info"
-    timing: TimingConfig = field(default_factory=TimingConfig)
+    timing: Timing = field(default_factory=Timing)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
-
-    @property
-    def notes_after(self) -> timedelta:
-        return timedelta(minutes=self.timing.notes_after_minutes)
 
 
 def default_config_path() -> Path:
@@ -241,7 +226,8 @@ def _profile(raw: Any, p: f.Problems) -> dict[str, Any]:
     return out
 
 
-def _timing(raw: Any, p: f.Problems) -> TimingConfig:
+def _timing(raw: Any, p: f.Problems) -> Timing:
+    """The ``timing`` section onto :class:`rules.Timing` (minutes become a timedelta)."""
     known = (*TIMING_LIMITS, "thank_you_same_day_before")
     section = _section(raw, "timing", known, p)
     values: dict[str, Any] = {}
@@ -252,7 +238,10 @@ def _timing(raw: Any, p: f.Problems) -> TimingConfig:
         values["thank_you_same_day_before"] = f.clock(
             section["thank_you_same_day_before"], "timing.thank_you_same_day_before", p
         )
-    return TimingConfig(**{k: v for k, v in values.items() if v is not None})
+    values = {k: v for k, v in values.items() if v is not None}
+    if "notes_after_minutes" in values:
+        values["notes_after"] = timedelta(minutes=values.pop("notes_after_minutes"))
+    return Timing(**values)
 
 
 def _detection(raw: Any, p: f.Problems) -> DetectionConfig:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from . import detect, drafts, rules
 from .config import Config
@@ -29,20 +29,6 @@ def public_domains(config: Config) -> frozenset[str]:
     return frozenset(detection_rules(config).public_domains)
 
 
-def timing(config: Config) -> rules.Timing:
-    t = config.timing
-    return rules.Timing(
-        notes_after=timedelta(minutes=t.notes_after_minutes),
-        thank_you_same_day_before=t.thank_you_same_day_before,
-        few_days=t.few_days,
-        follow_up_days=t.follow_up_days,
-        decision_grace_business_days=t.decision_grace_business_days,
-        call_after_business_days=t.call_after_business_days,
-        move_on_days=t.move_on_days,
-        out_of_office_max_days=t.out_of_office_max_days,
-    )
-
-
 def work_calendar(config: Config, now: datetime) -> rules.WorkCalendar:
     """Working time in the user's zone, with public holidays around ``now`` when configured."""
     years = range(now.year - 1, now.year + 3)
@@ -56,6 +42,6 @@ def settings(config: Config, now: datetime) -> Settings:
         name=config.your_name, pitch=config.pitch, templates_dir=config.templates_dir
     )
     return Settings(
-        cal=work_calendar(config, now), timing=timing(config), profile=profile,
+        cal=work_calendar(config, now), timing=config.timing, profile=profile,
         public_domains=public_domains(config),
     )
