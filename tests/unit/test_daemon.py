@@ -1,0 +1,57 @@
+"""The daemon's loop: when it wakes, how it backs off, and that it stops when asked."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from inbox_followup import app, daemon, engine
+from inbox_followup.config import parse
+
+from ..e2e.localenv import LocalEnv
+
+CHI = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 11, 19, 12, 0, tzinfo=CHI)
+
+
+def config(tmp_path: Path, poll: int = 60):  # type: ignore[no-untyped-def]
+    LocalEnv(tmp_path).add_interview("acme-1", "Interview with ACME", NOW + timedelta(hours=2))
+    return parse({"timezone": "America/Chicago", "state_dir": "state", "poll_seconds": poll,
+                  "accounts": [{"name": "me", "provider": "local", "address": "a@example.com",
+                                "calendar": "calendar.ics", "reminders": "reminders.ics",
+                                "maildir": "mail"}]}, base=tmp_path)
+
+
+def test_wakes_early_for_the_next_due_action(tmp_path: Path) -> None:
+    cfg = config(tmp_path, poll=3600)
+    report = app.SyncReport([engine.AccountResult("me", next_due=NOW + timedelta(minutes=5))])
+    assert daemon.next_wait(cfg, report, NOW, failures=0) == 300
+    assert daemon.next_wait(cfg, app.SyncReport(), NOW, failures=0) == 3600
+
+
+def test_backs_off_after_failed_passes_up_to_a_cap(tmp_path: Path) -> None:
+    cfg = config(tmp_path, poll=60)
+    waits = [daemon.next_wait(cfg, None, NOW, failures=n) for n in range(1, 8)]
+    assert waits[:3] == [120, 240, 480]
+    assert max(waits) == daemon.MAX_BACKOFF_SECONDS
+
+
+def test_runs_passes_until_stopped(tmp_path: Path) -> None:
+    cfg = config(tmp_path, poll=10)
+    stop = threading.Event()
+    passes: list[datetime] = []
+
+    def clock() -> datetime:
+        passes.append(NOW)
+        if len(passes) == 2:
+            stop.set()
+        return NOW
+
+    thread = threading.Thread(target=daemon.run_forever, args=(cfg, clock), kwargs={"stop": stop})
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert len(passes) == 2
+    assert (tmp_path / "reminders.ics").exists()  # the passes did their work
