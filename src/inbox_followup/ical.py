@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -29,41 +28,24 @@ from zoneinfo import ZoneInfo
 
 import recurring_ical_events
 import x_wr_timezone
-from icalendar import Alarm, Calendar, Event, vText
+from icalendar import Calendar, vText
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from .errors import ItemError
-from .model import Attendee, CalendarEvent, Problem, ReminderContent, SyncWindow
+from .ical_prescan import KEY_PROPERTY, prescan
+from .model import Attendee, CalendarEvent, Problem, SyncWindow
 
 log = logging.getLogger(__name__)
 
 _Comp = Any  # icalendar's component and property types are too loose for mypy to help here
 
-KEY_PROPERTY = "X-INBOX-FOLLOWUP-KEY"
-CALENDAR_NAME = "Interview follow-ups"
-REMINDER_LENGTH = timedelta(minutes=15)
 
 # Unfolding as icalendar/parser/content_line.py does (UFOLD: line breaks, then a space or a
 # tab), after CRLF -> LF: its look-behind pattern took 0.23 s on a 4.5 MB file, this 0.02 s.
-_UFOLD = re.compile(r"\n(?:\n*)[ \t]")
-_BOUNDARY = re.compile(r"^(BEGIN|END):([^\n]*)", re.MULTILINE | re.IGNORECASE)
-_WANTED = re.compile(r"^(UID|DTSTART|DTEND|DURATION)[;:][^\n]*", re.MULTILINE | re.IGNORECASE)
-_SERIES_LINE = re.compile(r"^(?:RRULE|RDATE|EXRULE|RECURRENCE-ID)[;:]", re.M | re.I)
-_PROP_NAME = re.compile(r"[A-Za-z0-9-]*")
-_DATE_AT_END = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T\d{6}Z?)?\s*$")
-_DURATION = re.compile(r"^\+?P(?:(\d{1,6})W)?(?:(\d{1,6})D)?(?:T(?:(\d{1,7})H)?(?:(\d{1,9})M)?"
-                       r"(?:(\d{1,10})S)?)?$")
 _TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_KEEP = frozenset({
-    "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID",
-    "SEQUENCE", "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS", "ORGANIZER", "ATTENDEE",
-    KEY_PROPERTY,
-})
 _SERIES = frozenset({"RRULE", "RDATE", "EXRULE", "RECURRENCE-ID"})
 _DT_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "EXDATE")
 _STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
-_MARGIN = timedelta(days=2)  # any zone offset (<= 14 h) fits inside it
 
 
 class _Skip(Exception):
@@ -95,7 +77,7 @@ def parse_calendar(data: bytes, source: str, window: SyncWindow, *, default_tz: 
     except ItemError:
         raise
     except Exception as exc:  # the contract: only ItemError leaves this function
-        raise ItemError(source, f"cannot read the calendar ({_brief(exc)})") from exc
+        raise ItemError(source, f"cannot read the calendar ({brief_error(exc)})") from exc
 
 
 @dataclass
@@ -113,11 +95,11 @@ class _Ctx:
 
 
 def _parse(data: bytes, ctx: _Ctx) -> tuple[list[CalendarEvent], list[Problem]]:
-    text = _prescan(_decode(data), ctx)
+    text = prescan(decode_bytes(data), ctx.window, ctx.source)
     try:
         tops = Calendar.from_ical(text, multiple=True)
     except ValueError as exc:
-        raise ItemError(ctx.source, f"not a valid iCalendar file ({_brief(exc)})") from exc
+        raise ItemError(ctx.source, f"not a valid iCalendar file ({brief_error(exc)})") from exc
     tops = [c for c in tops if c.name in ("VCALENDAR", "VEVENT")]
     if not tops:
         raise ItemError(ctx.source, "no VCALENDAR in the file: not an iCalendar calendar")
@@ -132,7 +114,7 @@ def _parse(data: bytes, ctx: _Ctx) -> tuple[list[CalendarEvent], list[Problem]]:
     return list(events.values()), ctx.problems
 
 
-def _decode(data: bytes) -> str:
+def decode_bytes(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
     try:
@@ -142,118 +124,11 @@ def _decode(data: bytes) -> str:
     return text.lstrip("\ufeff \t\r\n")
 
 
-# --- the pre-scan ------------------------------------------------------------------------------
-
-
-def _prescan(text: str, ctx: _Ctx) -> str:
-    """Unfold, then drop what is never read: VEVENTs far outside the window (unless part of a
-    series), VTODO/VJOURNAL/..., VALARMs and properties we do not use.
-
-    Raises:
-        ItemError: BEGIN/END do not balance (a truncated download, say).
-    """
-    text = _UFOLD.sub("", text.replace("\r\n", "\n"))
-    spans = _top_spans(text, ctx)
-    metas = {s: _meta(text[s:e]) for s, e, kind in spans if kind == "VEVENT"}
-    series = {uid for uid, is_series, _ in metas.values() if is_series and uid}
-    low = (ctx.window.start.astimezone(UTC) - _MARGIN).date()
-    high = (ctx.window.end.astimezone(UTC) + _MARGIN).date()
-    out, pos = [], 0
-    for s, e, kind in spans:
-        out.append(text[pos:s])
-        pos = e
-        if kind == "VEVENT":
-            uid, is_series, span = metas[s]
-            if is_series or uid in series or span is None or (span[1] >= low and span[0] <= high):
-                out.append(_slim(text[s:e]))
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _top_spans(text: str, ctx: _Ctx) -> list[tuple[int, int, str]]:
-    """(start, end, "VEVENT" | "SKIP") of each component directly under VCALENDAR (or bare)."""
-    spans: list[tuple[int, int, str]] = []
-    depth, opened = 0, None
-    for m in _BOUNDARY.finditer(text):
-        if m[1].upper() == "BEGIN":
-            name = m[2].strip().upper()
-            if opened is None and depth <= 1 and name not in ("VCALENDAR", "VTIMEZONE"):
-                opened = (m.start(), depth, "VEVENT" if name == "VEVENT" else "SKIP")
-            depth += 1
-            continue
-        depth -= 1
-        if depth < 0:
-            raise ItemError(ctx.source, f"'{_clean(m[0])[:40]}' without a matching BEGIN")
-        if opened is not None and depth == opened[1]:
-            spans.append((opened[0], m.end(), opened[2]))
-            opened = None
-    if depth:
-        raise ItemError(ctx.source, "the file ends inside a component (truncated?)")
-    return spans
-
-
-def _meta(block: str) -> tuple[str | None, bool, tuple[date, date] | None]:
-    """UID, whether the VEVENT is part of a series, and its rough span in days (None: unknown)."""
-    found = {m[1].upper(): m[0] for m in reversed(list(_WANTED.finditer(block)))}
-    uid = found["UID"].partition(":")[2].strip() if "UID" in found else None
-    start = _raw_date(found.get("DTSTART"))
-    end = _raw_date(found["DTEND"]) if "DTEND" in found else start
-    if "DURATION" in found:
-        length = _raw_duration(found["DURATION"].partition(":")[2].strip())
-        end = None if length is None or start is None else _add_days(start, length.days + 1)
-    span = (start, max(start, end)) if start is not None and end is not None else None
-    return uid, bool(_SERIES_LINE.search(block)), span
-
-
-def _slim(block: str) -> str:
-    lines = block.split("\n")
-    kept, depth = [lines[0]], 0
-    for line in lines[1:-1]:
-        head = line[:6].upper()
-        if head == "BEGIN:":
-            depth += 1
-        elif head[:4] == "END:":
-            depth -= 1
-        elif (depth == 0 and not line.endswith(":")  # an empty value says nothing
-              and _PROP_NAME.match(line)[0].upper() in _KEEP):  # type: ignore[index]
-            kept.append(line)
-    kept.append(lines[-1])
-    return "\n".join(kept)
-
-
-def _raw_date(line: str | None) -> date | None:
-    match = _DATE_AT_END.search(line or "")
-    if not match:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
-
-
-def _raw_duration(value: str) -> timedelta | None:
-    match = _DURATION.match(value.upper())
-    if not match or not any(match.groups()):
-        return None
-    w, d, h, m, s = (int(g or 0) for g in match.groups())
-    try:
-        return timedelta(weeks=w, days=d, hours=h, minutes=m, seconds=s)
-    except OverflowError:
-        return None
-
-
-def _add_days(day: date, days: int) -> date | None:
-    try:
-        return day + timedelta(days=days)
-    except OverflowError:
-        return None
-
-
 # --- one VCALENDAR -----------------------------------------------------------------------------
 
 
 def _calendar_events(cal: _Comp, ctx: _Ctx) -> list[CalendarEvent]:
-    method = _text(cal, "METHOD").strip().upper()
+    method = prop_text(cal, "METHOD").strip().upper()
     cal_zone = _calendar_zone(cal, ctx)
     # x-wr-timezone's walker, applied value by value: its to_standard() copies every changed
     # component, which cost 0.3 s on 5,000 events.
@@ -269,7 +144,7 @@ def _calendar_events(cal: _Comp, ctx: _Ctx) -> list[CalendarEvent]:
             ctx.problem(comp, str(exc))
             continue
         except Exception as exc:  # icalendar raises many kinds on hostile input
-            ctx.problem(comp, f"cannot read the event ({_brief(exc)})")
+            ctx.problem(comp, f"cannot read the event ({brief_error(exc)})")
             continue
         good.append(comp)
     groups: dict[str, list[_Comp]] = {}
@@ -286,14 +161,14 @@ def _calendar_events(cal: _Comp, ctx: _Ctx) -> list[CalendarEvent]:
         try:
             events.extend(_single(comp, ctx, method))
         except Exception as exc:
-            ctx.problem(comp, f"cannot read the event ({_brief(exc)})")
+            ctx.problem(comp, f"cannot read the event ({brief_error(exc)})")
     events.extend(_expand(series, ctx, method))
     return events
 
 
 def _calendar_zone(cal: _Comp, ctx: _Ctx) -> ZoneInfo | None:
     """Google exports name the calendar's zone in X-WR-TIMEZONE and write times in UTC."""
-    name = _text(cal, "X-WR-TIMEZONE").strip()
+    name = prop_text(cal, "X-WR-TIMEZONE").strip()
     if not name:
         return None
     zone = zone_named(name)
@@ -316,9 +191,9 @@ def _prepare(comp: _Comp, zones: _Zones, walker: Any, ctx: _Ctx) -> None:
         prop = _one(comp, name)
         if prop is not None and not isinstance(prop.dt, kind):
             raise _Skip(f"{name} is not a {'duration' if kind is timedelta else 'date'}")
-    if not _text(comp, "UID").strip():  # stable across reparses: what the event says, where
+    if not prop_text(comp, "UID").strip():  # stable across reparses: what the event says, where
         basis = "\n".join((ctx.source, repr(start.to_ical()), str(start.params.get("TZID")),
-                           _text(comp, "SUMMARY")))
+                           prop_text(comp, "SUMMARY")))
         digest = hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()
         comp["UID"] = vText("nouid-" + digest[:24])
     unknown: set[str] = set()
@@ -352,7 +227,7 @@ def _one(comp: _Comp, name: str) -> Any:
         try:
             prop.dt  # noqa: B018 - a broken value raises here
         except Exception as exc:
-            raise _Skip(f"unreadable {name} ({_brief(exc)})") from exc
+            raise _Skip(f"unreadable {name} ({brief_error(exc)})") from exc
     return prop
 
 
@@ -432,7 +307,7 @@ def _expand(groups: list[list[_Comp]], ctx: _Ctx, method: str) -> list[CalendarE
         try:
             events.extend(_occurrences(group, ctx, method))
         except Exception as exc:
-            ctx.problem(group[0], f"cannot expand the recurring event ({_brief(exc)})")
+            ctx.problem(group[0], f"cannot expand the recurring event ({brief_error(exc)})")
     return events
 
 
@@ -472,14 +347,14 @@ def _event(comp: _Comp, start: date, end: date, uid: str, event_id: str, ctx: _C
     organizer = _as_list(comp.get("ORGANIZER"))
     key = comp.get(KEY_PROPERTY)
     return CalendarEvent(
-        id=event_id, uid=uid, title=_text(comp, "SUMMARY"), start=begin, end=max(begin, finish),
-        source=ctx.source, description=_text(comp, "DESCRIPTION"),
-        location=_text(comp, "LOCATION"), all_day=not isinstance(start, datetime),
+        id=event_id, uid=uid, title=prop_text(comp, "SUMMARY"), start=begin, end=max(begin, finish),
+        source=ctx.source, description=prop_text(comp, "DESCRIPTION"),
+        location=prop_text(comp, "LOCATION"), all_day=not isinstance(start, datetime),
         status=_status(comp, method),
         organizer=_person(organizer[0], ctx, "ACCEPTED") if organizer else None,
         attendees=tuple(a for a in (_person(p, ctx, "NEEDS-ACTION")
                                     for p in _as_list(comp.get("ATTENDEE"))) if a is not None),
-        key=_unescape(key) if key is not None else None,
+        key=unescape_text(key) if key is not None else None,
     )
 
 
@@ -495,7 +370,7 @@ def _instant(value: date, ctx: _Ctx) -> datetime:
 def _status(comp: _Comp, method: str) -> str:
     if method == "CANCEL":
         return "CANCELLED"
-    status = _text(comp, "STATUS").strip().upper()
+    status = prop_text(comp, "STATUS").strip().upper()
     return status if status in _STATUSES else "CONFIRMED"
 
 
@@ -540,14 +415,15 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _text(comp: _Comp, name: str) -> str:
+def prop_text(comp: _Comp, name: str) -> str:
+    """The first value of property ``name`` as text ("" when absent)."""
     value = comp.get(name)
     if isinstance(value, list):
         value = value[0] if value else None
     return "" if value is None else str(value)
 
 
-def _unescape(value: Any) -> str:
+def unescape_text(value: Any) -> str:
     """X- properties come back raw (vUnknown): undo the TEXT escapes of RFC 5545 3.3.11."""
     if isinstance(value, list):
         value = value[0]
@@ -561,139 +437,5 @@ def _clean(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).strip()
 
 
-def _brief(exc: BaseException) -> str:
+def brief_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {_clean(str(exc))[:160]}"
-
-
-# --- the reminders calendar --------------------------------------------------------------------
-
-
-def clean_text(text: str) -> str:
-    """``text`` as an .ics file can carry it: CR and CRLF become LF, other controls but TAB go.
-
-    RFC 5545 3.3.11 has escapes for nothing but LF, so this is what a round trip keeps; U+FEFF
-    goes too (icalendar drops it at the start of a value).
-    """
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.replace("\ufeff", "")
-    return text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?"
-
-
-def clean_reminder(content: ReminderContent) -> ReminderContent:
-    """What :func:`read_reminders` gives back for ``content``: clean text, whole UTC seconds.
-
-    Compare planned content through this to know whether the stored reminder differs.
-
-    Raises:
-        ValueError: ``content.start`` has no time zone.
-    """
-    if content.start.tzinfo is None or content.start.utcoffset() is None:
-        raise ValueError(f"reminder start {content.start!r} has no time zone")
-    return ReminderContent(
-        title=clean_text(content.title), description=clean_text(content.description),
-        start=content.start.astimezone(UTC).replace(microsecond=0),
-        minutes=content.minutes,
-    )
-
-
-def render_reminders(reminders: Mapping[str, ReminderContent], *,
-                     prodid: str = "-//inbox-followup//EN") -> bytes:
-    """The reminders calendar: one VEVENT per key, sorted, byte-identical for identical input.
-
-    DTSTAMP is the start (never the clock), so rendering the same reminders twice gives the
-    same bytes and a sync with nothing new writes nothing.
-
-    Raises:
-        ValueError: a reminder's start has no time zone (a programming error).
-    """
-    cal = Calendar()
-    cal.add("PRODID", prodid)
-    cal.add("VERSION", "2.0")
-    cal.add("CALSCALE", "GREGORIAN")
-    cal.add("X-WR-CALNAME", vText(CALENDAR_NAME))
-    clean = {clean_text(key): clean_reminder(content) for key, content in reminders.items()}
-    for key in sorted(clean):
-        cal.add_component(_reminder_event(key, clean[key]))
-    return cal.to_ical()  # type: ignore[no-any-return]
-
-
-class _Text(vText):
-    """TEXT with plain RFC 5545 3.3.11 escaping. icalendar's own escaper first rewrites a
-    literal backslash + "N" as a newline escape (``_escape_char`` in
-    icalendar/parser/string.py, step 1), so that text would not come back as written."""
-
-    def to_ical(self) -> bytes:
-        text = str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-        return text.replace("\n", "\\n").encode("utf-8")
-
-
-def _reminder_event(key: str, r: ReminderContent) -> Event:
-    event = Event()
-    event.add("UID", _Text(key))
-    event.add("DTSTAMP", r.start)
-    event.add("DTSTART", r.start)
-    event.add("DTEND", r.start + REMINDER_LENGTH)
-    event.add("SUMMARY", _Text(r.title))
-    event.add("DESCRIPTION", _Text(r.description))
-    event.add("TRANSP", "TRANSPARENT")
-    event.add(KEY_PROPERTY, _Text(key))
-    alarm = Alarm()
-    alarm.add("ACTION", "DISPLAY")
-    alarm.add("DESCRIPTION", _Text(r.title or "Reminder"))
-    # Written by hand: icalendar renders a zero duration as P0D; PT0S is what clients expect.
-    minutes = abs(r.minutes)
-    trigger = "PT0S" if minutes == 0 else f"{'-' if r.minutes > 0 else ''}PT{minutes}M"
-    alarm.add("TRIGGER", vText(trigger))
-    event.add_component(alarm)
-    return event
-
-
-def read_reminders(data: bytes) -> dict[str, ReminderContent]:
-    """The reminders of a file written by :func:`render_reminders` (or edited by a calendar app).
-
-    Events without an X-INBOX-FOLLOWUP-KEY or with an unreadable start are left out.
-
-    Raises:
-        ItemError: the data is not an iCalendar file.
-    """
-    try:
-        comps = Calendar.from_ical(_decode(data), multiple=True)
-    except Exception as exc:
-        raise ItemError("reminders calendar", f"not an iCalendar file ({_brief(exc)})") from exc
-    found: dict[str, ReminderContent] = {}
-    for comp in comps:
-        for event in _walk_events(comp):
-            try:
-                key, content = _reminder_from(event)
-            except Exception as exc:
-                log.warning("reminders calendar: skipping an event (%s)", _brief(exc))
-                continue
-            if key is not None:
-                found[key] = content
-    return found
-
-
-def _walk_events(comp: _Comp) -> Iterable[_Comp]:
-    if comp.name == "VEVENT":
-        return [comp]
-    return [c for c in comp.subcomponents if c.name == "VEVENT"]
-
-
-def _reminder_from(event: _Comp) -> tuple[str | None, ReminderContent]:
-    raw_key = event.get(KEY_PROPERTY)
-    start = event["DTSTART"].dt
-    if not isinstance(start, datetime):
-        start = datetime.combine(start, time(), tzinfo=UTC)
-    elif start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    content = ReminderContent(
-        title=_text(event, "SUMMARY"), description=_text(event, "DESCRIPTION"),
-        start=start.astimezone(UTC),
-    )
-    for alarm in (c for c in event.subcomponents if c.name == "VALARM" and "TRIGGER" in c):
-        trigger = alarm["TRIGGER"].dt
-        before = (start - trigger) if isinstance(trigger, datetime) else -trigger
-        content = ReminderContent(content.title, content.description, content.start,
-                                  round(before.total_seconds() / 60))
-        break
-    return (_unescape(raw_key) if raw_key is not None else None), content

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
-from inbox_followup import ical
+from inbox_followup import reminders_ics
 from inbox_followup.drafts import snapshot_from_mime
 from inbox_followup.model import DraftSnapshot
 from inbox_followup.providers.local import LocalProvider
@@ -110,10 +110,10 @@ class LocalHarness:
         self._draft_file(key).unlink()
 
     def user_writes_reminder_description(self, key: str, text: str) -> None:
-        reminders = ical.read_reminders(self.reminders_path.read_bytes())
+        reminders = reminders_ics.read_reminders(self.reminders_path.read_bytes())
         old = reminders[key]
         reminders[key] = type(old)(old.title, text, old.start, old.minutes)
-        self.reminders_path.write_bytes(ical.render_reminders(reminders))
+        self.reminders_path.write_bytes(reminders_ics.render_reminders(reminders))
 
     def drafts(self) -> dict[str, DraftSnapshot]:
         out = {}
@@ -127,7 +127,7 @@ class LocalHarness:
             return {}
         return {
             key: SeenReminder(key, r.title, r.start, r.description)
-            for key, r in ical.read_reminders(self.reminders_path.read_bytes()).items()
+            for key, r in reminders_ics.read_reminders(self.reminders_path.read_bytes()).items()
         }
 
     def expire_cursors(self) -> None:

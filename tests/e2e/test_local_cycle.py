@@ -239,11 +239,11 @@ def test_status_table_is_readable(env: LocalEnv, capsys: Any) -> None:
 
 
 def test_notes_typed_into_the_reminder_feed_the_drafts(env: LocalEnv, capsys: Any) -> None:
-    from inbox_followup import ical
+    from inbox_followup import reminders_ics
 
     env.sync(T0 + timedelta(minutes=1))
     path = env.root / "reminders.ics"
-    reminders = ical.read_reminders(path.read_bytes())
+    reminders = reminders_ics.read_reminders(path.read_bytes())
     [key] = [k for k in reminders if "notes_reminder" in k]
     old = reminders[key]
     typed = old.description.replace(
@@ -251,7 +251,7 @@ def test_notes_typed_into_the_reminder_feed_the_drafts(env: LocalEnv, capsys: An
         "What stood out (mention it in the thank-you): their plan to open a Lisbon office",
     ).replace("Next steps and decision date:", "Next steps and decision date: decision by 2026-12-02")
     reminders[key] = type(old)(old.title, typed, old.start, old.minutes)
-    path.write_bytes(ical.render_reminders(reminders))  # as a calendar app saving the event
+    path.write_bytes(reminders_ics.render_reminders(reminders))  # as a calendar app saving the event
     env.sync(T0 + timedelta(hours=2))
     for msg in env.drafts().values():
         assert "Lisbon office" in msg.get_payload(decode=True).decode()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox_followup import ical
+from inbox_followup import ical, reminders_ics
 from inbox_followup.errors import ItemError
 from inbox_followup.model import CalendarEvent, Problem, ReminderContent, SyncWindow
 
@@ -385,8 +385,8 @@ def test_render_is_deterministic_and_has_the_promised_shape() -> None:
         "ifu-a-notes_reminder-self": ReminderContent("Write interview notes — ACME",
                                                      "What went well?\nWhat did not?", START),
     }
-    data = ical.render_reminders(reminders)
-    assert data == ical.render_reminders(dict(reversed(list(reminders.items()))))
+    data = reminders_ics.render_reminders(reminders)
+    assert data == reminders_ics.render_reminders(dict(reversed(list(reminders.items()))))
     text = data.decode()
     assert text.index("UID:ifu-a-") < text.index("UID:ifu-b-")
     assert "X-WR-CALNAME:Interview follow-ups\r\n" in text
@@ -395,15 +395,15 @@ def test_render_is_deterministic_and_has_the_promised_shape() -> None:
     assert "DTSTAMP:20260504T151500Z\r\n" in text
     assert "TRIGGER:-PT15M\r\n" in text and "TRIGGER:PT0S\r\n" in text
     assert text.count("TRANSP:TRANSPARENT") == 2 and text.count("ACTION:DISPLAY") == 2
-    assert ical.read_reminders(data) == reminders
+    assert reminders_ics.read_reminders(data) == reminders
 
 
 def test_render_of_nothing_reads_back_empty() -> None:
-    assert ical.read_reminders(ical.render_reminders({})) == {}
+    assert reminders_ics.read_reminders(reminders_ics.render_reminders({})) == {}
 
 
 def test_reminders_come_back_through_parse_calendar_with_their_key() -> None:
-    data = ical.render_reminders({"ifu-a-notes_reminder-self": ReminderContent("T", "D", START)})
+    data = reminders_ics.render_reminders({"ifu-a-notes_reminder-self": ReminderContent("T", "D", START)})
     [event], _ = parse(data)
     assert event.key == event.id == "ifu-a-notes_reminder-self"
     assert (event.start, event.end) == (START, START + timedelta(minutes=15))
@@ -411,12 +411,12 @@ def test_reminders_come_back_through_parse_calendar_with_their_key() -> None:
 
 def test_render_refuses_a_naive_start() -> None:
     with pytest.raises(ValueError):
-        ical.render_reminders({"k": ReminderContent("t", "d", datetime(2026, 5, 4, 10))})
+        reminders_ics.render_reminders({"k": ReminderContent("t", "d", datetime(2026, 5, 4, 10))})
 
 
 def test_read_reminders_rejects_garbage() -> None:
     with pytest.raises(ItemError):
-        ical.read_reminders(b"this is not a calendar")
+        reminders_ics.read_reminders(b"this is not a calendar")
 
 
 _KEYS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.@+", min_size=1, max_size=40)
@@ -436,29 +436,30 @@ def _contents(text: st.SearchStrategy[str]) -> st.SearchStrategy[ReminderContent
 @settings(max_examples=80, deadline=None)
 @given(st.dictionaries(_KEYS, _contents(_CLEAN_TEXT), max_size=5))
 def test_read_is_the_inverse_of_render(reminders: dict[str, ReminderContent]) -> None:
-    data = ical.render_reminders(reminders)
-    back = ical.read_reminders(data)
+    data = reminders_ics.render_reminders(reminders)
+    back = reminders_ics.read_reminders(data)
     # Text comes back exactly; the start as the same instant in UTC. (Python never calls an
     # ambiguous local time, e.g. 01:30 on a fall-back night, equal to any UTC time: PEP 495.)
-    assert back == {k: ical.clean_reminder(v) for k, v in reminders.items()}
+    assert back == {k: reminders_ics.clean_reminder(v) for k, v in reminders.items()}
     assert {k: (v.title, v.description, v.minutes) for k, v in back.items()} == {
         k: (v.title, v.description, v.minutes) for k, v in reminders.items()}
     assert {k: v.start.timestamp() for k, v in back.items()} == {
         k: v.start.timestamp() for k, v in reminders.items()}
-    assert ical.render_reminders(back) == data
+    assert reminders_ics.render_reminders(back) == data
 
 
 @settings(max_examples=80, deadline=None)
 @given(st.dictionaries(_KEYS, _contents(_ANY_TEXT), max_size=4))
 def test_hostile_text_round_trips_as_clean_reminder(reminders: dict[str, ReminderContent]) -> None:
-    data = ical.render_reminders(reminders)
-    assert ical.read_reminders(data) == {k: ical.clean_reminder(v) for k, v in reminders.items()}
-    assert ical.render_reminders(ical.read_reminders(data)) == data  # sync twice: same bytes
+    data = reminders_ics.render_reminders(reminders)
+    back = reminders_ics.read_reminders(data)
+    assert back == {k: reminders_ics.clean_reminder(v) for k, v in reminders.items()}
+    assert reminders_ics.render_reminders(back) == data  # sync twice: same bytes
 
 
 def test_commas_semicolons_backslashes_and_newlines_survive() -> None:
     hostile = ReminderContent("a,b;c\\d\ne", "line1\r\nline2\rline3\\n;,:\u202eevil\x00\x07", START)
-    [(key, back)] = ical.read_reminders(ical.render_reminders({"k,;\\": hostile})).items()
+    [(key, back)] = reminders_ics.read_reminders(reminders_ics.render_reminders({"k,;\\": hostile})).items()
     assert key == "k,;\\"
     assert back.title == "a,b;c\\d\ne"
     assert back.description == "line1\nline2\nline3\\n;,:\u202eevil"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .. import drafts, ical, mailparse
+from .. import drafts, ical, mailparse, reminders_ics
 from ..errors import ItemError, ProviderError
 from ..model import (
     Artifact,
@@ -152,7 +152,7 @@ class LocalProvider:
             except FileNotFoundError:
                 data = b""
             try:
-                self._reminders = ical.read_reminders(data) if data.strip() else {}
+                self._reminders = reminders_ics.read_reminders(data) if data.strip() else {}
             except ItemError as exc:
                 raise ProviderError(
                     f"{self.reminders_path}: cannot read the reminders file ({exc}); "
@@ -165,7 +165,7 @@ class LocalProvider:
         reminders = self._load_reminders()
         # Compare in the form the file can hold (RFC 5545 text, UTC seconds), or content that
         # cannot round-trip would be rewritten on every pass.
-        content = ical.clean_reminder(artifact.reminder)
+        content = reminders_ics.clean_reminder(artifact.reminder)
         if reminders.get(artifact.key) != content:
             reminders[artifact.key] = content
             self._dirty = True
@@ -177,7 +177,7 @@ class LocalProvider:
 
     def flush(self) -> None:
         if self._dirty and self._reminders is not None:
-            atomic_write(self.reminders_path, ical.render_reminders(self._reminders))
+            atomic_write(self.reminders_path, reminders_ics.render_reminders(self._reminders))
             self._dirty = False
 
     # --- mail -------------------------------------------------------------------------------
