@@ -47,6 +47,7 @@ REMINDERS_SOURCE = "reminders"
 KEY_PROPERTY = "ifu_key"  # extended-property keys over 44 characters are dropped by Google
 PAGE_SIZE = 2500  # events.list maxResults cap (discovery document)
 REMINDER_LENGTH = timedelta(minutes=15)
+REMINDERS_EVERY = 5  # passes between reads of the reminders calendar (notes typed there)
 PARTSTAT = {"accepted": "ACCEPTED", "declined": "DECLINED", "tentative": "TENTATIVE",
             "needsAction": "NEEDS-ACTION"}
 
@@ -96,7 +97,14 @@ class GoogleCalendar:
         replaced = {PRIMARY_SOURCE} if primary.full else set()
         new_state: Json = {"v": 1, "p": primary.token}
         rid = None if self.on_primary else self._calendar_id(create=False)
-        if rid is not None:
+        # The reminders calendar is only where typed notes come back from, so it is read on
+        # every REMINDERS_EVERY-th pass: an idle poll costs the 2 requests polling needs.
+        passes = int(state.get("n", 0))
+        if rid is not None and cursor is not None and state.get("rc") == rid \
+                and passes % REMINDERS_EVERY:
+            new_state.update(r=state.get("r"), rc=rid, n=passes + 1)
+        elif rid is not None:
+            new_state["n"] = 1
             token = state.get("r") if state.get("rc") == rid else None
             try:
                 rem = self._sync(rid, token, REMINDERS_SOURCE, window)
