@@ -7,6 +7,7 @@ independent: one failing never stops the others (the caller collects the results
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from .config import AccountConfig, Config
 from .cycle import Settings
 from .errors import ProviderError
 from .matching import Mail
-from .model import ArtifactKind, Interview, Notes, SyncWindow
+from .model import ArtifactKind, CalendarEvent, Interview, Notes, SyncWindow
 from .providers.base import Provider
 from .settings import detection_rules
 from .store import Store
@@ -51,11 +52,11 @@ def observe(store: Store, provider: Provider, account: AccountConfig, config: Co
     return [(e.split(": ", 1)[0], e) for e in (*page.errors, *mail.errors)]
 
 
-def _read_back_notes(store: Store, events: object, now: datetime) -> None:
+def _read_back_notes(store: Store, events: Iterable[CalendarEvent], now: datetime) -> None:
     """Notes the user typed into a notes reminder's description (RULES.md step 4)."""
     marker = f"-{ArtifactKind.NOTES_REMINDER.value}-"
     known = store.notes()
-    for event in events:  # type: ignore[attr-defined]
+    for event in events:
         if not event.key or marker not in event.key:
             continue
         interview_id = event.key.removeprefix("ifu-").split(marker, 1)[0]

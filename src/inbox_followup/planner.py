@@ -272,8 +272,8 @@ def _app_view(
         for m in app_mail.inbound if m.classification.kind is ReplyKind.BOUNCE
         for addr in m.classification.bounced_recipients
     )
-    first = interviews[-1]
-    return AppView(first.company, first.domain, state, views, notices)
+    newest = interviews[-1]  # the company's name as the latest invitation spells it
+    return AppView(newest.company, newest.domain, state, views, notices)
 
 
 def _artifact_views(
