@@ -257,3 +257,20 @@ def test_notes_typed_into_the_reminder_feed_the_drafts(env: LocalEnv, capsys: An
         assert "Lisbon office" in msg.get_payload(decode=True).decode()
     fu = next(r for k, r in env.reminders().items() if "follow_up_reminder" in k)
     assert fu["start"] == datetime(2026, 12, 3, 9, 0, tzinfo=CHI)  # decision date + 1 business day
+
+
+def test_track_and_ignore_override_detection(env: LocalEnv, capsys: Any) -> None:
+    env.add_interview("coffee-1", "Coffee with Sam", T + timedelta(days=1),
+                      people=(("sam@startup.example", "Sam"),))
+    env.sync(T - timedelta(days=1))
+    doc = env.status(T - timedelta(days=1), capsys)
+    assert [a["company"] for a in doc["applications"]] == ["ACME"]
+    assert env.cli("track", "Coffee with Sam", now=T - timedelta(days=1)) == 0
+    assert env.cli("ignore", "acme-1", now=T - timedelta(days=1)) == 0
+    env.sync(T - timedelta(days=1))
+    doc = env.status(T - timedelta(days=1), capsys)
+    assert [a["domain"] for a in doc["applications"]] == ["startup.example"]
+    assert not [k for k in env.reminders() if "acme" in k.lower()]
+    capsys.readouterr()
+    assert env.cli("track", "no such event", now=T) == 2
+    assert "no event" in capsys.readouterr().err
