@@ -12,7 +12,11 @@ from hypothesis import strategies as st
 
 from inbox_followup.model import Artifact, ArtifactKind, ItemRef, ReminderContent, SyncWindow
 from inbox_followup.providers.graph_client import parse_time
-from inbox_followup.providers.microsoft_calendar import event_from_graph, key_from_transaction
+from inbox_followup.providers.microsoft_calendar import (
+    REMINDERS_EVERY,
+    event_from_graph,
+    key_from_transaction,
+)
 from tests.contract.harness_microsoft import USER, MicrosoftHarness
 
 START = datetime(2026, 11, 19, 20, 0, tzinfo=UTC)
@@ -129,11 +133,16 @@ def test_idle_sync_requests(h: MicrosoftHarness) -> None:
     p = h.new_provider()
     p.put_event(reminder(), None)
     cal, mail = p.calendar_changes(None, WINDOW), p.mail_changes(None, WINDOW)
-    h.fake.reset_counts()
-    p2 = h.new_provider()  # a new process: everything it needs is in the cursors
-    p2.calendar_changes(cal.cursor, WINDOW)
-    p2.mail_changes(mail.cursor, WINDOW)
-    assert h.fake.count() == 4  # 3 deltas + the dedicated calendar's changed-since query
+    costs = []
+    cursor = cal.cursor
+    for _ in range(2 * REMINDERS_EVERY):
+        h.fake.reset_counts()
+        p2 = h.new_provider()  # a new process: everything it needs is in the cursors
+        cursor = p2.calendar_changes(cursor, WINDOW).cursor
+        p2.mail_changes(mail.cursor, WINDOW)
+        costs.append(h.fake.count())
+    # 3 deltas every pass; the dedicated calendar's changed-since query every 5th
+    assert costs == ([3] * (REMINDERS_EVERY - 1) + [4]) * 2
 
 
 def test_reminders_on_the_primary_calendar_come_through_the_delta(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ REMINDERS = "reminders"  # source of the reminders on the dedicated calendar
 PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; the service may send smaller pages
 WINDOW_SLACK = timedelta(days=14)  # the delta window reaches this far past window.end
 REMINDER_LENGTH = timedelta(minutes=15)
+REMINDERS_EVERY = 5  # passes between queries of the reminders calendar (typed notes)
 PARTSTAT = {
     "accepted": "ACCEPTED",
     "organizer": "ACCEPTED",
@@ -173,10 +174,14 @@ class GraphCalendar:
             return self._full(window)
         events = list(found)
         rem = state.get("rem") or {}
-        if not self._on_primary:
+        # Graph has delta only on the primary calendar; the reminders calendar, where typed
+        # notes come back from, costs a query of its own, so it is asked every
+        # REMINDERS_EVERY-th pass: an idle poll stays at the 3 deltas polling needs.
+        passes = int(state.get("n", 0))
+        if not self._on_primary and not passes % REMINDERS_EVERY:
             more, rem = self._reminder_changes(rem.get("cal"), rem.get("since"))
             events.extend(more)
-        new_state = {**state, "delta": link, "rem": rem}
+        new_state = {**state, "delta": link, "rem": rem, "n": passes + 1}
         return CalendarPage(tuple(events), json.dumps(new_state), removed_ids=tuple(removed))
 
     def _full(self, window: SyncWindow) -> CalendarPage:
@@ -192,7 +197,7 @@ class GraphCalendar:
             replaced.add(REMINDERS)
         state = {
             "v": 1, "delta": link, "start": window.start.isoformat(), "end": end.isoformat(),
-            "rem": rem,
+            "rem": rem, "n": 1,
         }
         return CalendarPage(tuple(events), json.dumps(state), replaced_sources=frozenset(replaced))
 
