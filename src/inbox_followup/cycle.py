@@ -188,14 +188,14 @@ def _reminder(
 
 def _draft(
     facts: CycleFacts, kind: ArtifactKind, to: Person, due: datetime,
-    text: Callable[[], tuple[str, str]], *, step: int = 1, reply_to: Person | None = None,
-    extra: object = None, nudge: bool = True,
+    text: Callable[[], tuple[str, str]], *, step: int = 1, extra: object = None,
+    nudge: bool = True,
     thread: tuple[str | None, str | None] | None = None,
 ) -> Wanted:
     """``extra``: whatever else ``text`` depends on beyond the interview and notes."""
     iv = facts.interview
     key = artifact_key(iv.id, kind, to.email, step)
-    thread_id, parent = thread or facts.thread.get((reply_to or to).email, (None, None))
+    thread_id, parent = thread or facts.thread.get(to.email, (None, None))
 
     def build() -> Artifact:
         subject, body = text()
