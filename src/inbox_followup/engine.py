@@ -103,9 +103,9 @@ def sync_account(store: Store, provider: Provider, account: AccountConfig, confi
         if not dry_run:
             reconcile.resume(store, provider, account.name, now)
         result.problems = observe(store, provider, account, config, now)
-        plan = planner.plan(snapshot(store, account, config), settings, now)
+        plan = planner.plan(snapshot(store, account, config), settings, now, views=False)
         result.actions = list(plan.actions)
-        result.next_due = next_due(plan, now)
+        result.next_due = plan.next_due
         if not dry_run:
             result.tally = reconcile.apply(store, provider, account.name, plan.actions, now)
             result.problems += result.tally.problems
@@ -121,12 +121,3 @@ def sync_account(store: Store, provider: Provider, account: AccountConfig, confi
 
 def _with_error(result: AccountResult) -> list[tuple[str, str]]:
     return result.problems + ([(result.account, result.error)] if result.error else [])
-
-
-def next_due(plan: planner.Plan, now: datetime) -> datetime | None:
-    """The earliest planned artifact still in the future: the daemon wakes for it."""
-    dues = [
-        a.due for app in plan.applications for iv in app.interviews for a in iv.artifacts
-        if a.state.value == "planned" and a.due > now
-    ]
-    return min(dues, default=None)

@@ -110,11 +110,15 @@ class AppView:
 @dataclass(frozen=True)
 class Plan:
     actions: tuple[Action, ...]
-    applications: tuple[AppView, ...]
+    applications: tuple[AppView, ...]  # empty unless asked for (status)
+    next_due: datetime | None = None  # when something next needs doing: the daemon wakes then
 
 
-def plan(snap: Snapshot, settings: Settings, now: datetime) -> Plan:
-    """Work out every action for one account. Pure: same input, same plan."""
+def plan(snap: Snapshot, settings: Settings, now: datetime, *, views: bool = True) -> Plan:
+    """Work out every action for one account. Pure: same input, same plan.
+
+    ``views=False`` skips the per-application view that only ``status`` shows.
+    """
     by_app: dict[str, list[Interview]] = defaultdict(list)
     for iv in snap.interviews:
         by_app[iv.application_id].append(iv)
@@ -123,7 +127,8 @@ def plan(snap: Snapshot, settings: Settings, now: datetime) -> Plan:
     for entry in snap.ledger.values():
         by_interview[entry.interview_id].append(entry)
     actions: list[Action] = []
-    views: list[AppView] = []
+    apps: list[AppView] = []
+    upcoming: list[datetime] = []
     for app_id, interviews in sorted(by_app.items()):
         interviews.sort(key=lambda i: (i.start, i.id))
         app_mail = mail.get(app_id, AppMail([], []))
@@ -131,14 +136,34 @@ def plan(snap: Snapshot, settings: Settings, now: datetime) -> Plan:
             _plan_interview(iv, interviews, app_mail, snap, settings, now, by_interview, actions)
             for iv in interviews
         ]
-        views.append(_app_view(interviews, ivs, app_mail, snap, by_interview, now))
+        if views:
+            apps.append(_app_view(interviews, ivs, app_mail, snap, by_interview, now))
+        upcoming.extend(_upcoming(ivs, snap.ledger, now))
     known = {iv.id for iv in snap.interviews}
     for iid, entries in sorted(by_interview.items()):
         if iid not in known:  # the event was deleted: its pending items go
             sent = mail.get(entries[0].application_id, AppMail([], [])).sent
             for entry in sorted(entries, key=lambda e: e.key):
                 actions.extend(_retire(entry, sent, now, "interview removed from the calendar"))
-    return Plan(tuple(actions), tuple(views))
+    return Plan(tuple(actions), tuple(apps), min(upcoming, default=None))
+
+
+def _upcoming(
+    planned: Sequence[tuple[CycleFacts, list[Wanted]]], ledger: Mapping[str, LedgerEntry],
+    now: datetime,
+) -> list[datetime]:
+    """When each not-yet-made artifact of a still-open cycle is to be made."""
+    out = []
+    for facts, wanted in planned:
+        closed = facts.closure is not None and facts.closure.at <= now
+        for w in wanted:
+            if w.create_at > now and not (w.nudge and closed) and (
+                w.key not in ledger or ledger[w.key].state is LedgerState.DELETED
+            ):
+                out.append(w.create_at)
+        if facts.closure is None and facts.times is not None and facts.times[2] > now:
+            out.append(facts.times[2])  # the move-on: the cycle closes then
+    return out
 
 
 def _facts(
