@@ -119,9 +119,9 @@ def _err(text: str) -> None:
 
 
 def _setup_logging(config: Config, verbose: bool) -> None:
-    level = logging.DEBUG if config.log_level == "debug" else logging.INFO
-    if not verbose and config.log_level not in ("debug",):
-        level = logging.WARNING
+    """The daemon and ``-v`` log at info (or the configured level); otherwise the CLI reports
+    problems itself and only a crash-worthy log line gets through."""
+    level = getattr(logging, config.log_level.upper()) if verbose else logging.CRITICAL
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
 
@@ -149,11 +149,14 @@ def cmd_sync(config: Config, args: argparse.Namespace, now: datetime) -> int:
         t = r.tally
         line = (f"{r.account}: {t.created} created, {t.updated} updated, {t.cancelled} removed, "
                 f"{t.kept_edited} kept as edited, {t.sent} seen sent")
-        print(line if not r.dry_run else f"{r.account}: {len(visible)} change(s) planned")
+        if r.error:
+            _err(f"{r.account}: not synced: {r.error}")
+        elif r.dry_run:
+            print(f"{r.account}: {len(visible)} change(s) planned")
+        else:
+            print(line)
         for place, message in r.problems:
             _err(f"{r.account}: skipped {message}" if place in message else f"{place}: {message}")
-        if r.error:
-            _err(f"{r.account}: {r.error}")
     return EXIT_OK if result.ok else EXIT_PARTIAL
 
 
