@@ -7,7 +7,7 @@ import json
 import sys
 import traceback
 
-MODULES = ("core", "local", "google", "microsoft")
+MODULES = ("core", "local", "google", "microsoft", "replies", "accounts")
 
 
 def main(names: list[str]) -> int:

@@ -8,14 +8,20 @@ to a running daemon (the daemon reads the input on its next pass).
 from __future__ import annotations
 
 import logging
+import os
+import shlex
+import stat
+from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from . import engine, planner, settings
 from .config import AccountConfig, Config
-from .errors import ItemError, ProviderError, UsageError
+from .cycle import Settings
+from .errors import ConfigError, ItemError, ProviderError, UsageError
 from .lock import StateLock
 from .model import Interview, ItemRef, LedgerEntry, LedgerState, Notes, Outcome
 from .providers import open_provider
@@ -43,8 +49,29 @@ class SyncReport:
 
 
 def prepare_state_dir(config: Config) -> None:
-    """Create the state directory private to the user (0700)."""
-    config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create the state directory private to the user (0700), or check that it still is.
+
+    It holds sign-in tokens and what the tool knows of the mailbox (DESIGN.md invariant 6),
+    so a folder that group or others may enter is refused rather than silently repaired: the
+    user may have loosened it on purpose. Raises ConfigError naming the path and the fix.
+    """
+    path = config.state_dir
+    try:
+        path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        pass
+    else:
+        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask; this is not
+        return
+    if not path.is_dir():
+        raise ConfigError([f"state_dir: {path} exists and is not a folder"])
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError([
+            f"state_dir: {path} is open to other users (mode {mode:04o}); it holds your "
+            f"sign-in tokens and mail details, so it must be private. "
+            f"Fix it with: chmod 700 {shlex.quote(str(path))}"
+        ])
 
 
 @contextmanager
@@ -64,22 +91,61 @@ def sync(config: Config, now: datetime, *, dry_run: bool = False) -> SyncReport:
         return sync_locked(config, now, dry_run=dry_run)
 
 
-def sync_locked(config: Config, now: datetime, *, dry_run: bool = False) -> SyncReport:
-    """:func:`sync` for a caller that already holds the lock (the daemon)."""
-    report = SyncReport()
+# Accounts synced at once, per provider kind: HTTP accounts mostly wait on the network, so
+# several overlap well; each provider's own limit (Graph: 4 requests per mailbox) still holds.
+# Bounded so that 1,000 accounts do not open 1,000 connections to one API at once.
+MAX_CONCURRENT_ACCOUNTS = {"local": 2, "google": 8, "microsoft": 8}
+Opener = Callable[[AccountConfig, Config], Provider]
+
+
+def sync_locked(config: Config, now: datetime, *, dry_run: bool = False,
+                opener: Opener = open_provider) -> SyncReport:
+    """:func:`sync` for a caller that already holds the lock (the daemon).
+
+    Accounts run in threads, at most :data:`MAX_CONCURRENT_ACCOUNTS` of each provider kind
+    at a time, each with its own SQLite connection (WAL lets them write in turn) and its own
+    provider from ``opener``; results come back in config order. One account failing, even
+    by a bug, never stops the others. Raises ConfigError (the state directory).
+    """
     core = settings.settings(config, now)
-    with open_store(config) as store:
-        for account in config.accounts:
-            try:
-                provider = open_provider(account, config)
-            except ProviderError as exc:
-                report.results.append(engine.AccountResult(account.name, ok=False, error=str(exc)))
-                store.set_problems(account.name, [(account.name, str(exc))], now)
-                continue
-            report.results.append(
-                engine.sync_account(store, provider, account, config, core, now, dry_run=dry_run)
-            )
-    return report
+    prepare_state_dir(config)
+    Store(config.state_dir / "state.sqlite3").close()  # migrate once, before threads race to
+    kinds = Counter(a.provider for a in config.accounts)
+    pools = {
+        kind: ThreadPoolExecutor(min(n, MAX_CONCURRENT_ACCOUNTS.get(kind, 1)),
+                                 thread_name_prefix=f"sync-{kind}")
+        for kind, n in kinds.items()
+    }
+    try:
+        futures = [
+            pools[a.provider].submit(_sync_one, config, a, core, now, dry_run, opener)
+            for a in config.accounts
+        ]
+        return SyncReport([f.result() for f in futures])
+    finally:
+        for pool in pools.values():
+            pool.shutdown(cancel_futures=True)
+
+
+def _sync_one(config: Config, account: AccountConfig, core: Settings, now: datetime,
+              dry_run: bool, opener: Opener) -> engine.AccountResult:
+    """One account's pass on its own store connection (a worker thread of sync_locked)."""
+    with closing(Store(config.state_dir / "state.sqlite3")) as store:
+        try:
+            provider = opener(account, config)
+        except ProviderError as exc:
+            store.set_problems(account.name, [(account.name, str(exc))], now)
+            return engine.AccountResult(account.name, ok=False, error=str(exc))
+        try:
+            return engine.sync_account(store, provider, account, config, core, now,
+                                       dry_run=dry_run)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a bug in one account's pass must not cost the others
+            log.exception("%s: the pass failed unexpectedly", account.name)
+            error = f"internal error ({type(exc).__name__}); the log has the details"
+            store.set_problems(account.name, [(account.name, error)], now)
+            return engine.AccountResult(account.name, ok=False, error=error)
 
 
 def plans(config: Config, now: datetime) -> list[tuple[AccountConfig, planner.Plan]]:
