@@ -326,7 +326,12 @@ class GmailModel:
         return 200, {"id": path["id"], "message": msg.ref()}
 
     def drafts_get(self, path: dict[str, str], q: dict[str, Any], body: Any) -> tuple[int, Json]:
-        fmt = self._format(q, allow_full=True)  # gmail.compose may read drafts in full
+        # "Format cannot be used when accessing the api using the gmail.metadata scope"
+        # (drafts.get format, gmail.v1 discovery document), and Gmail applies that limit
+        # whenever the token carries gmail.metadata, next to gmail.compose too
+        # (https://github.com/googleapis/google-api-python-client/issues/582,
+        # https://github.com/googleworkspace/cli/pull/200).
+        fmt = self._format(q, not self.metadata_only)
         msg = self._draft(path["id"])
         return 200, {"id": path["id"], "message": self._message_json(msg, fmt)}
 

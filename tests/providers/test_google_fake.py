@@ -102,7 +102,11 @@ def test_gmail_rules_under_least_privilege(fake: GoogleFake) -> None:
     assert refused(users.messages().get(userId="me", id=mid, format="raw"))[0] == 403
     meta = users.messages().get(userId="me", id=mid, format="metadata").execute()
     assert "snippet" not in meta
-    assert users.drafts().get(userId="me", id=draft["id"], format="raw").execute()["message"]["raw"]
+    # the gmail.metadata limits hold for drafts too, though gmail.compose is granted
+    assert refused(users.drafts().get(userId="me", id=draft["id"], format="raw"))[0] == 403
+    assert refused(users.drafts().get(userId="me", id=draft["id"]))[0] == 403  # format=full
+    got = users.drafts().get(userId="me", id=draft["id"], format="metadata").execute()
+    assert got["message"]["id"] == mid and "raw" not in got["message"]
     assert refused(users.drafts().send(userId="me", body={"id": draft["id"]}))[0] == 403
     assert refused(users.messages().send(userId="me", body={"raw": raw}))[0] == 403
     assert fake.send_attempts == 2

@@ -40,6 +40,7 @@ from ..errors import AuthError, ProviderError
 from ..model import Artifact, CalendarPage, DraftSnapshot, ItemRef, MailPage, SyncWindow
 from .google_calendar import GoogleCalendar
 from .google_mail import GoogleMail
+from .google_written import WrittenDrafts
 from .retry import (
     RETRYABLE_STATUSES,
     RetryableHTTPError,
@@ -159,7 +160,8 @@ class GoogleProvider:
         self.api = GoogleApi(account, creds, http_timeout=http_timeout,
                              retry=retry if retry is not None else RetryPolicy())
         self._calendar = GoogleCalendar(self.api, account, state_dir)
-        self._mail = GoogleMail(self.api, account, sender_name)
+        written = WrittenDrafts(state_dir / "google" / f"{account.name}.drafts.json")
+        self._mail = GoogleMail(self.api, account, sender_name, written)
 
     def calendar_changes(self, cursor: str | None, window: SyncWindow) -> CalendarPage:
         """Primary-calendar changes (and the reminders calendar's). Raises ProviderError."""

@@ -12,9 +12,11 @@ Drafts (API-NOTES.md 2.1): ``users.drafts.create`` with the raw RFC 5322 message
 :func:`inbox_followup.drafts.build_mime` (an ``X-Inbox-Followup-Key`` header, a Message-ID
 derived from the key), in ``threadId`` when the draft answers a thread. The draft id is the
 handle; Gmail changes the message id on every edit, and the web UI may change the draft id
-too, so a draft not found by id is looked for in its thread by key. A create that may have
-succeeded before a timeout is looked up by key before it is retried. A draft is deleted only
-after checking it still carries our key.
+too, so a draft not found by id is looked for in its thread by key. Drafts are only ever read
+with ``format=metadata`` (gmail.metadata refuses full and raw, even next to gmail.compose):
+whether the user changed one is told by its message id (:mod:`.google_written`). A create
+that may have succeeded before a timeout is looked up by key before it is retried. A draft is
+deleted only after checking it still carries our key.
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING, Any
 
 from .. import drafts, mailparse
 from ..config import AccountConfig
 from ..errors import ItemError
 from ..model import Artifact, DraftSnapshot, ItemRef, MailMessage, MailPage, Person, SyncWindow
+from .google_written import WrittenDrafts
 from .retry import call_with_retries
 
 if TYPE_CHECKING:
@@ -79,10 +81,12 @@ class GoogleMail:
     ProviderError (or AuthError) when Gmail cannot be reached or refuses; ``put`` also raises
     ItemError for a draft that cannot be written as a message."""
 
-    def __init__(self, api: GoogleApi, account: AccountConfig, sender_name: str | None) -> None:
+    def __init__(self, api: GoogleApi, account: AccountConfig, sender_name: str | None,
+                 written: WrittenDrafts) -> None:
         self.api = api
         self.users = api.gmail.users()
         self.sender = Person(account.address, sender_name)
+        self.written = written
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -174,14 +178,17 @@ class GoogleMail:
         message: Json = {"raw": base64.urlsafe_b64encode(raw).decode("ascii")}
         if d.thread_id:
             message["threadId"] = d.thread_id
+        got: Json | None = None
         if existing is not None:
             got = self._update(existing.provider_id, message)
             if got is None:  # maybe re-created under a new id by the web UI
                 moved = self._in_thread(existing)
                 got = self._update(str(moved["id"]), message) if moved else None
-            if got is not None:
-                return _ref(artifact.key, got, mid)
-        return self._create(artifact.key, message, mid)
+        if got is None:
+            got = self._create(artifact.key, message)
+        self.written.put(artifact.key, str(got.get("message", {}).get("id", "")),
+                         drafts.snapshot_from_mime(raw))
+        return _ref(artifact.key, got, mid)
 
     def _update(self, draft_id: str, message: Json) -> Json | None:
         status, got = self.api.call(
@@ -190,34 +197,43 @@ class GoogleMail:
             "gmail.users.drafts.update", allow=(404,))
         return got if status == 200 else None
 
-    def _create(self, key: str, message: Json, mid: str) -> ItemRef:
-        """drafts.create has no client-chosen id, so a retry first looks for the draft a
-        timed-out attempt may have made."""
+    def _create(self, key: str, message: Json) -> Json:
+        """The new draft. drafts.create has no client-chosen id, so a retry first looks for
+        the draft a timed-out attempt may have made."""
         request = self.users.drafts().create(userId="me", body={"message": message})
         attempts = 0
 
-        def attempt() -> ItemRef:
+        def attempt() -> Json:
             nonlocal attempts
             attempts += 1
             if attempts > 1:
-                found = self.find(key)
+                found = self._find(key)
                 if found is not None:
                     return found
             _, got = self.api.once(request, "gmail.users.drafts.create")
-            return _ref(key, got, mid)
+            return got
 
         return call_with_retries(attempt, self.api.retry, "gmail.users.drafts.create")
 
-    def _draft(self, draft_id: str, fmt: str) -> Json | None:
-        status, got = self.api.call(self.users.drafts().get(userId="me", id=draft_id, format=fmt),
-                                    "gmail.users.drafts.get", allow=(404,))
+    def _draft(self, draft_id: str) -> Json | None:
+        """The draft with its headers. Only ``format=metadata``: gmail.metadata refuses the
+        others even next to gmail.compose (see :mod:`.google_written`)."""
+        status, got = self.api.call(
+            self.users.drafts().get(userId="me", id=draft_id, format="metadata"),
+            "gmail.users.drafts.get", allow=(404,))
         return got if status == 200 else None
 
     def get(self, ref: ItemRef) -> DraftSnapshot | None:
-        got = self._draft(ref.provider_id, "raw") or self._in_thread(ref)
+        got = self._draft(ref.provider_id) or self._in_thread(ref)
         if got is None:
+            self.written.forget(ref.key)
             return None  # sent or deleted
-        return drafts.snapshot_from_mime(_raw(got))
+        mine = self.written.get(ref.key)
+        if mine is not None and mine.message_id == got.get("message", {}).get("id"):
+            return mine.snapshot
+        # Replaced since we wrote it (an edit, or a re-save by a mail client): its text cannot
+        # be read, so the snapshot has the headers and no body, which never matches ours.
+        return drafts.snapshot_from_mime(_header_block(got.get("message", got)))
 
     def _in_thread(self, ref: ItemRef) -> Json | None:
         """The draft under a new id (the Gmail web UI may re-create a draft it edits)."""
@@ -226,32 +242,33 @@ class GoogleMail:
         for entry in self._list_drafts():
             if entry.get("message", {}).get("threadId") != ref.thread_id:
                 continue
-            got = self._draft(str(entry["id"]), "raw")
-            if got is not None and _key(_raw(got)) == ref.key:
+            got = self._draft(str(entry["id"]))
+            if got is not None and _header(got, KEY_HEADER) == ref.key:
                 return got
         return None
 
     def delete(self, ref: ItemRef) -> None:
-        got = self._draft(ref.provider_id, "metadata")
+        got = self._draft(ref.provider_id) or self._in_thread(ref)
         if got is None:
-            moved = self._in_thread(ref)
-            if moved is None:
-                return  # sent or deleted already
-            got = self._draft(str(moved["id"]), "metadata")
-            if got is None:
-                return
+            self.written.forget(ref.key)
+            return  # sent or deleted already
         if _header(got, KEY_HEADER) != ref.key:
             log.warning("%s: draft %s no longer carries its key; left alone",
                         self.api.account, ref.key)
             return
         self.api.call(self.users.drafts().delete(userId="me", id=str(got["id"])),
                       "gmail.users.drafts.delete", allow=(404,))
+        self.written.forget(ref.key)
 
     def find(self, key: str) -> ItemRef | None:
+        got = self._find(key)
+        return _ref(key, got, _header(got, "Message-ID") or None) if got is not None else None
+
+    def _find(self, key: str) -> Json | None:
         for entry in self._list_drafts():
-            got = self._draft(str(entry["id"]), "metadata")
+            got = self._draft(str(entry["id"]))
             if got is not None and _header(got, KEY_HEADER) == key:
-                return _ref(key, got, _header(got, "Message-ID") or None)
+                return got
         return None
 
     def _list_drafts(self) -> Iterator[Json]:
@@ -272,14 +289,15 @@ def _ref(key: str, draft: Json, message_id: str | None) -> ItemRef:
     return ItemRef(key, str(draft["id"]), str(thread) if thread else None, message_id)
 
 
-def _raw(draft: Json) -> bytes:
-    data = str(draft.get("message", {}).get("raw", ""))
-    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-
-
-def _key(raw: bytes) -> str | None:
-    value = BytesHeaderParser().parsebytes(raw).get(KEY_HEADER)
-    return " ".join(str(value).split()) if value is not None else None
+def _header_block(message: Json) -> bytes:
+    """The headers of a ``format=metadata`` message put back into an RFC 5322 header block,
+    so that they are read by the same parsers as a whole message."""
+    lines = []
+    for h in message.get("payload", {}).get("headers", []):
+        name, value = str(h.get("name", "")), str(h.get("value", ""))
+        if _HEADER_NAME.match(name):
+            lines.append(f"{name}: {' '.join(value.split())}\r\n")
+    return ("".join(lines) + "\r\n").encode("utf-8", "surrogateescape")
 
 
 def _header(message_or_draft: Json, name: str) -> str:
@@ -305,12 +323,7 @@ def _mail_message(body: Json) -> MailMessage:
     folder = "sent" if "SENT" in labels else "inbox"
     date = _internal_date(body)  # "more reliable than the Date header" (discovery document)
     payload = body.get("payload", {})
-    lines = []
-    for h in payload.get("headers", []):
-        name, value = str(h.get("name", "")), str(h.get("value", ""))
-        if _HEADER_NAME.match(name):
-            lines.append(f"{name}: {' '.join(value.split())}\r\n")
-    raw = ("".join(lines) + "\r\n").encode("utf-8", "surrogateescape")
+    raw = _header_block(body)
     msg_id = str(body.get("id", ""))
     try:
         parsed = mailparse.parse_message(raw, msg_id=msg_id, folder=folder, fallback_date=date)
