@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -217,6 +217,27 @@ class GraphFake:
                 "location": {"displayName": location}, "_uid": uid,
             })
         return str(event["id"])
+
+    def add_series(
+        self, uid: str, title: str, starts: list[datetime], length: timedelta,
+        attendees: list[tuple[str, str | None]], organizer: str,
+    ) -> str:
+        """A recurring invitation: a series master and one occurrence per start."""
+        user = self.state.user
+        people = [{**address(a.lower(), n), "type": "required", "status": {"response": "none"}}
+                  for a, n in [*attendees, (user, None)]]
+        with self.state.lock:
+            master = self.state.add_series({
+                "iCalUId": uid, "subject": title, "attendees": people,
+                "organizer": address(organizer.lower()), "isOrganizer": False,
+                "responseStatus": {"response": "accepted"},
+                "start": graph_dt(starts[0]), "end": graph_dt(starts[0] + length), "_uid": uid,
+            }, starts, length)
+        return str(master["id"])
+
+    def rename_series(self, uid: str, title: str) -> None:
+        with self.state.lock:
+            self.state.touch_series(self._event_by_uid(uid)["id"], {"subject": title})
 
     def _event_by_uid(self, uid: str) -> Item:
         return next(e for e in self.state.events.values() if e.get("_uid") == uid)

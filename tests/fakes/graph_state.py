@@ -21,6 +21,14 @@ from .graph_odata import html_to_text, parse_time, stamp
 
 Item = dict[str, Any]
 FOLDERS = ("inbox", "sentitems", "drafts", "deleteditems")
+# calendarView delta returns an occurrence of a series with these fields only; subject,
+# organizer and attendees are the series master's
+# (microsoftgraph/microsoft-graph-docs-contrib issue #34: "/delta seems not to return a full
+# event for type occurrence").
+SPARSE_OCCURRENCE = ("@odata.type", "@odata.etag", "id", "seriesMasterId", "type", "start", "end")
+# What an occurrence has of its own; everything else a GET shows comes from the master.
+OWN_FIELDS = ("id", "iCalUId", "type", "seriesMasterId", "start", "end", "originalStart",
+              "createdDateTime", "lastModifiedDateTime", "changeKey")
 
 
 def graph_dt(moment: datetime) -> Item:
@@ -114,17 +122,53 @@ class GraphState:
         return event
 
     def remove_event(self, event_id: str) -> None:
+        for occurrence in [e for e in self.events.values() if e.get("_master") == event_id]:
+            self.remove_event(occurrence["id"])
         self.events.pop(event_id)
         self.tick()
         self.event_log.append((self.seq, event_id))
 
+    def add_series(self, master_fields: Item, starts: list[datetime], length: timedelta) -> Item:
+        """A recurring series: its master (never in a calendar view) and one occurrence each."""
+        master = self.put_event({**master_fields, "type": "seriesMaster", "recurrence": {
+            "pattern": {"type": "daily", "interval": 7},
+            "range": {"type": "numbered", "startDate": starts[0].date().isoformat(),
+                      "numberOfOccurrences": len(starts)},
+        }})
+        for when in starts:
+            self.put_event({
+                "type": "occurrence", "seriesMasterId": master["id"],
+                "start": graph_dt(when), "end": graph_dt(when + length),
+                "originalStart": stamp(when), "_master": master["id"],
+            })
+        return master
+
+    def touch_series(self, master_id: str, fields: Item) -> None:
+        """A change to the master shows in every occurrence, as Exchange reports them."""
+        self.touch_event(master_id, fields)
+        for event in list(self.events.values()):
+            if event.get("_master") == master_id:
+                self.touch_event(event["id"], {})
+
     def in_window(self, event: Item, start: datetime, end: datetime) -> bool:
+        if event.get("type") == "seriesMaster":
+            return False  # a calendar view holds the instances, never the master
         s = parse_time(event["start"]["dateTime"])
         e = parse_time(event["end"]["dateTime"])
         return event["_cal"] == self.default_calendar and s < end and e > start
 
-    def render_event(self, event: Item, *, prop_id: str | None, text_body: bool) -> Item:
+    def render_event(
+        self, event: Item, *, prop_id: str | None, text_body: bool, sparse: bool = False
+    ) -> Item:
         out = public(event)
+        master = self.events.get(event.get("_master", ""))
+        if master is not None:
+            if sparse:
+                return {"@odata.type": "#microsoft.graph.event", **{
+                    k: v for k, v in out.items() if k in SPARSE_OCCURRENCE}}
+            inherited = {k: v for k, v in public(master).items()
+                         if k not in OWN_FIELDS and k != "recurrence"}
+            out = {**inherited, **{k: v for k, v in out.items() if k in OWN_FIELDS}}
         if text_body and str(out["body"].get("contentType", "")).lower() == "html":
             out["body"] = {"contentType": "text", "content": html_to_text(out["body"]["content"])}
         if prop_id is not None and prop_id in event["_props"]:
@@ -136,7 +180,8 @@ class GraphState:
         start, end = parse_time(state["start"]), parse_time(state["end"])
         if state["seq"] == 0:
             chosen = [e for e in self.events.values() if self.in_window(e, start, end)]
-            return [self.render_event(e, prop_id=None, text_body=text_body) for e in chosen]
+            return [self.render_event(e, prop_id=None, text_body=text_body, sparse=True)
+                    for e in chosen]
         out: list[Item] = []
         seen: set[str] = set()
         for seq, event_id in reversed(self.event_log):
@@ -145,8 +190,9 @@ class GraphState:
             seen.add(event_id)
             event = self.events.get(event_id)
             if event is not None and self.in_window(event, start, end):
-                out.append(self.render_event(event, prop_id=None, text_body=text_body))
-            elif event is None or event["_cal"] == self.default_calendar:
+                out.append(self.render_event(event, prop_id=None, text_body=text_body, sparse=True))
+            elif event is None or (event["_cal"] == self.default_calendar
+                                   and event.get("type") != "seriesMaster"):
                 reason = "deleted" if event is None else "changed"
                 out.append({"id": event_id, "@removed": {"reason": reason}})
         out.reverse()

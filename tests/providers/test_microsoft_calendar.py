@@ -205,3 +205,25 @@ def test_update_of_a_deleted_reminder_creates_it_again(h: MicrosoftHarness) -> N
     again = p.put_event(reminder(text="back"), ItemRef(ref.key, ref.provider_id))
     assert again.provider_id != ref.provider_id
     assert h.reminders()[reminder().key].description == "back"
+
+
+def test_occurrences_of_a_series_get_the_masters_subject_and_people(h: MicrosoftHarness) -> None:
+    # calendarView delta sends an occurrence as id/type/seriesMasterId/start/end only
+    # (microsoftgraph/microsoft-graph-docs-contrib issue #34).
+    starts = [START + timedelta(days=7 * i) for i in range(3)]
+    h.fake.add_series("series-1", "Interview loop with ACME", starts, timedelta(hours=1),
+                      [("jane@acme.io", "Jane")], organizer="jane@acme.io")
+    invite(h, "single")
+    p = h.new_provider()
+    page = p.calendar_changes(None, WINDOW)
+    series = sorted((e for e in page.events if e.title == "Interview loop with ACME"),
+                    key=lambda e: e.start)
+    assert [e.start for e in series] == starts
+    for event in series:
+        assert event.organizer is not None and event.organizer.email == "jane@acme.io"
+        assert "jane@acme.io" in {a.email for a in event.attendees}
+        assert len({e.id for e in series}) == 3
+    assert h.fake.count("GET", "/me/events/") == 1  # the master once, not each occurrence
+    h.fake.rename_series("series-1", "Interview loop with ACME (onsite)")
+    page = p.calendar_changes(page.cursor, WINDOW)
+    assert sorted(e.title for e in page.events) == ["Interview loop with ACME (onsite)"] * 3

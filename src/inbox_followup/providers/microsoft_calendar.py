@@ -6,7 +6,8 @@
   ``$filter``/``$top`` are not supported there (https://learn.microsoft.com/graph/api/event-delta).
   Deleted occurrences come as ``{"id", "@removed"}``; an expired token as 410 or
   ``syncStateNotFound`` (https://learn.microsoft.com/graph/delta-query-overview), after which the
-  window is read again in full.
+  window is read again in full. An occurrence of a series comes sparse (id, type,
+  seriesMasterId, start, end); its subject and people are read from the master, once a round.
 - Reminders: on a calendar the tool creates (``reminders_calendar``, default "Interview
   follow-ups") or on the default calendar ("primary"). Each is created with a
   ``transactionId`` (Graph drops a repeated POST carrying the same one:
@@ -21,13 +22,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import AccountConfig
 from ..errors import ItemError, ProviderError
-from ..model import Artifact, Attendee, CalendarEvent, CalendarPage, ItemRef, SyncWindow
+from ..model import Artifact, CalendarEvent, CalendarPage, ItemRef, SyncWindow
 from .graph_client import (
     JSON,
     KEY_EXPAND,
@@ -35,13 +35,10 @@ from .graph_client import (
     AmbiguousWriteError,
     GraphClient,
     GraphError,
-    body_text,
-    graph_time,
     key_filter,
-    parse_time,
-    tagged_key,
     utc_iso,
 )
+from .microsoft_events import event_from_graph, key_from_transaction, reminder_body
 
 log = logging.getLogger(__name__)
 
@@ -49,99 +46,15 @@ PRIMARY = "primary"  # CalendarEvent.source of the user's own events
 REMINDERS = "reminders"  # source of the reminders on the dedicated calendar
 PAGE_SIZE = 1000  # Prefer: odata.maxpagesize; the service may send smaller pages
 WINDOW_SLACK = timedelta(days=14)  # the delta window reaches this far past window.end
-REMINDER_LENGTH = timedelta(minutes=15)
 REMINDERS_EVERY = 5  # passes between queries of the reminders calendar (typed notes)
-PARTSTAT = {
-    "accepted": "ACCEPTED",
-    "organizer": "ACCEPTED",
-    "declined": "DECLINED",
-    "tentativelyaccepted": "TENTATIVE",
-    "none": "NEEDS-ACTION",
-    "notresponded": "NEEDS-ACTION",
-}
 REMINDER_FIELDS = "id,subject,body,start,end,lastModifiedDateTime,transactionId"
-
-
-def key_from_transaction(transaction_id: str | None) -> str | None:
-    """The key inside a transactionId written by :meth:`GraphCalendar.put_event`."""
-    if transaction_id and transaction_id.startswith("ifu-") and "#" in transaction_id:
-        return transaction_id.rpartition("#")[0]
-    return None
-
-
-def event_from_graph(item: JSON, addresses: Collection[str], source: str) -> CalendarEvent:
-    """One Graph event (an occurrence, exception or single instance) as a CalendarEvent.
-
-    ``addresses``: the user's own, lower-case, the account's main address first.
-
-    Raises ItemError when it has no usable start/end.
-    """
-    try:
-        start = parse_time(item["start"]["dateTime"], item["start"].get("timeZone"))
-        end = parse_time(item["end"]["dateTime"], item["end"].get("timeZone"))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ItemError(f"event {item.get('id', '?')}", f"no usable start/end ({exc})") from None
-    organizer = _person(item.get("organizer"), addresses, "ACCEPTED")
-    attendees = [
-        a for a in (_attendee(raw, addresses) for raw in item.get("attendees") or ()) if a
-    ]
-    own = str((item.get("responseStatus") or {}).get("response", "")).casefold()
-    if own in PARTSTAT and not item.get("isOrganizer"):
-        # The user's answer lives in responseStatus, not in their own attendee entry.
-        mine = [a for a in attendees if a.is_self]
-        others = [a for a in attendees if not a.is_self]
-        me = mine[0] if mine else Attendee(email=next(iter(addresses), ""), is_self=True)
-        attendees = [*others, Attendee(me.email, me.name, me.cutype, PARTSTAT[own], True)]
-    location = (item.get("location") or {}).get("displayName") or ""
-    return CalendarEvent(
-        id=str(item["id"]),
-        uid=str(item.get("iCalUId") or item["id"]),
-        title=str(item.get("subject") or ""),
-        start=start,
-        end=end,
-        source=source,
-        description=body_text(item.get("body")),
-        location=str(location),
-        all_day=bool(item.get("isAllDay")),
-        status="CANCELLED" if item.get("isCancelled") else "CONFIRMED",
-        organizer=organizer,
-        attendees=tuple(attendees),
-        key=tagged_key(item) or key_from_transaction(item.get("transactionId")),
-    )
-
-
-def _person(recipient: Any, addresses: Collection[str], partstat: str) -> Attendee | None:
-    email_address = (recipient or {}).get("emailAddress") or {}
-    address = str(email_address.get("address") or "").strip().lower()
-    if not address:
-        return None
-    name = email_address.get("name") or None
-    return Attendee(address, name, "INDIVIDUAL", partstat, address in addresses)
-
-
-def _attendee(raw: Any, addresses: Collection[str]) -> Attendee | None:
-    response = str((raw.get("status") or {}).get("response", "none")).casefold()
-    person = _person(raw, addresses, PARTSTAT.get(response, "NEEDS-ACTION"))
-    if person is None:
-        return None
-    cutype = "RESOURCE" if str(raw.get("type", "")).casefold() == "resource" else "INDIVIDUAL"
-    return Attendee(person.email, person.name, cutype, person.partstat, person.is_self)
-
-
-def reminder_body(artifact: Artifact) -> JSON:
-    """The event fields of a reminder (no key fields). Raises ItemError without a reminder."""
-    r = artifact.reminder
-    if r is None:
-        raise ItemError(artifact.key, "not a reminder artifact")
-    return {
-        "subject": " ".join(r.title.split()),
-        "body": {"contentType": "text", "content": r.description},
-        "start": {"dateTime": graph_time(r.start), "timeZone": "UTC"},
-        "end": {"dateTime": graph_time(r.start + REMINDER_LENGTH), "timeZone": "UTC"},
-        "isReminderOn": True,
-        "reminderMinutesBeforeStart": r.minutes,
-        "showAs": "free",
-    }
+# calendarView delta sends an occurrence of a series as id, type, seriesMasterId, start and end
+# only (microsoftgraph/microsoft-graph-docs-contrib issue #34, "/delta seems not to return a
+# full event for type occurrence"); the rest is the series master's, read once per round.
+SERIES_FIELDS = (
+    "subject", "body", "organizer", "attendees", "location", "isAllDay", "isCancelled",
+    "isOrganizer", "responseStatus", "transactionId",
+)
 
 
 class GraphCalendar:
@@ -205,6 +118,7 @@ class GraphCalendar:
         self, url: str, params: dict[str, str] | None
     ) -> tuple[list[CalendarEvent], list[str], str]:
         seen: dict[str, CalendarEvent | None] = {}
+        sources: dict[str, JSON | None] = {}  # series masters (or sparse items) read this round
         link: str | None = None
         prefer = (f"odata.maxpagesize={PAGE_SIZE}",)
         for page in self._client.pages(url, params, prefer=prefer):
@@ -215,6 +129,10 @@ class GraphCalendar:
                 if "@removed" in item:
                     seen[event_id] = None  # a replay may repeat an id: the last word wins
                     continue
+                item = self._complete(item, sources)
+                if item is None:
+                    seen[event_id] = None  # its series went away while we read
+                    continue
                 try:
                     seen[event_id] = event_from_graph(item, self._addresses, PRIMARY)
                 except ItemError as exc:
@@ -224,6 +142,27 @@ class GraphCalendar:
             raise ProviderError("calendar delta ended without a deltaLink")
         events = [e for e in seen.values() if e is not None]
         return events, [i for i, e in seen.items() if e is None], link
+
+    def _complete(self, item: JSON, sources: dict[str, JSON | None]) -> JSON | None:
+        """A sparse delta entry with the fields it lacks: an occurrence's from its series
+        master, anything else's from a GET of itself. None when that source is gone."""
+        if all(name in item for name in SERIES_FIELDS[:4]):
+            return item
+        source_id = str(item.get("seriesMasterId") or item["id"])
+        if source_id not in sources:
+            params = {"$select": ",".join(SERIES_FIELDS)}
+            try:
+                sources[source_id] = self._client.request(
+                    "GET", f"me/events/{source_id}", params=params
+                )
+            except GraphError as exc:
+                if not exc.missing:
+                    raise  # unknown, not empty: the round fails and is read again later
+                sources[source_id] = None
+        source = sources[source_id]
+        if source is None:
+            return None
+        return {**{k: source[k] for k in SERIES_FIELDS if k in source}, **item}
 
     def _reminder_changes(
         self, calendar_id: str | None, since: str | None
@@ -365,4 +304,6 @@ def _covers(state: dict[str, Any], window: SyncWindow) -> bool:
     return start <= window.start and window.end <= end
 
 
-__all__ = ["PRIMARY", "REMINDERS", "GraphCalendar", "event_from_graph"]
+__all__ = [
+    "PRIMARY", "REMINDERS", "GraphCalendar", "event_from_graph", "key_from_transaction",
+]
