@@ -280,8 +280,9 @@ class GraphFake:
             return self.state.send_draft(self._draft(key)["id"], when)
 
     def user_deletes_draft(self, key: str) -> None:
+        """Outlook's delete: the draft moves to Deleted Items and keeps its immutable id."""
         with self.state.lock:
-            self.state.remove_message(self._draft(key)["id"])
+            self.state.delete_message(self._draft(key)["id"])
 
     def user_writes_reminder_description(self, key: str, text: str) -> None:
         with self.state.lock:

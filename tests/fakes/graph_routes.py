@@ -161,7 +161,7 @@ def calendar_view_delta(req: Req, st: GraphState) -> Result:
 
 
 def messages_delta(req: Req, st: GraphState) -> Result:
-    folder = folder_of(req)
+    folder = folder_of(req, st)
     if "$search" in req.query:
         raise bad("$search is not supported on delta", "ErrorInvalidUrlQuery")
     order = req.query.get("$orderby")
@@ -182,11 +182,25 @@ def messages_delta(req: Req, st: GraphState) -> Result:
     return delta_round(req, st, state, lambda s: st.mail_delta(s, req.text_body))
 
 
-def folder_of(req: Req) -> str:
-    name = req.match["folder"].lower()
-    if name not in WELL_KNOWN:
-        raise not_found(f"mail folder {req.match['folder']}")
-    return WELL_KNOWN[name]
+def folder_of(req: Req, st: GraphState) -> str:
+    """A folder named by its well-known name (any case) or by its id (exact)."""
+    name = req.match["folder"]
+    by_id = {v: k for k, v in st.folder_ids.items()}
+    if name in by_id:
+        return by_id[name]
+    if name.lower() not in WELL_KNOWN:
+        raise not_found(f"mail folder {name}")
+    return WELL_KNOWN[name.lower()]
+
+
+def mail_folder(req: Req, st: GraphState) -> Result:
+    folder = folder_of(req, st)
+    select, _ = select_and_expand(req, "mailFolder")
+    names = {"inbox": "Inbox", "sentitems": "Sent Items", "drafts": "Drafts",
+             "deleteditems": "Deleted Items"}
+    full = {"id": st.folder_ids[folder], "displayName": names[folder],
+            "totalItemCount": sum(1 for m in st.messages.values() if m["_folder"] == folder)}
+    return 200, {k: full[k] for k in ["id", *(select or full)] if k in full}
 
 
 # --- calendars and events ------------------------------------------------------------------------
@@ -281,7 +295,7 @@ def create_message(req: Req, st: GraphState) -> Result:
 
 
 def list_messages(req: Req, st: GraphState) -> Result:
-    folder = folder_of(req) if "folder" in req.match else None
+    folder = folder_of(req, st) if "folder" in req.match else None
     select, expand = select_and_expand(req, "message")
     items = [m for m in st.messages.values() if folder is None or m["_folder"] == folder]
     return list_page(
@@ -296,7 +310,7 @@ def message_item(req: Req, st: GraphState) -> Result:
     if message is None:
         raise not_found("message")
     if req.method == "DELETE":
-        st.remove_message(message["id"])
+        st.delete_message(message["id"])
         return 204, None
     if req.method == "PATCH":
         body, props = split_props(check(req, "message", req.body))
@@ -347,6 +361,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Callable[[Req, GraphState], Result]]] =
         ("GET|PATCH|DELETE", r"^me/events/(?P<id>[^/]+)$", event_item),
         ("GET", r"^me/mailFolders/(?P<folder>[^/]+)/messages/delta$", messages_delta),
         ("GET", r"^me/mailFolders/(?P<folder>[^/]+)/messages$", list_messages),
+        ("GET", r"^me/mailFolders/(?P<folder>[^/]+)$", mail_folder),
         ("GET", r"^me/messages$", list_messages),
         ("POST", r"^me/messages$", create_message),
         ("GET|PATCH|DELETE", r"^me/messages/(?P<id>[^/]+)$", message_item),

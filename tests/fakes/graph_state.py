@@ -62,6 +62,9 @@ class GraphState:
         self.epoch = 0
         self.tokens: dict[str, Item] = {}
         self.default_calendar = self.add_calendar("Calendar", default=True)["id"]
+        # Folder ids are opaque; the well-known names are only aliases in a URL
+        # (https://learn.microsoft.com/graph/api/resources/mailfolder).
+        self.folder_ids = {name: f"AQMkAD{secrets.token_hex(6)}{name[:3]}AAA=" for name in FOLDERS}
 
     # --- ids and clocks ---------------------------------------------------------------------
 
@@ -212,7 +215,8 @@ class GraphState:
             "internetMessageHeaders": [],
             **fields,
             "lastModifiedDateTime": now, "changeKey": now,
-            "parentFolderId": folder, "_folder": folder, "_props": dict(props or {}),
+            "parentFolderId": self.folder_ids[folder], "_folder": folder,
+            "_props": dict(props or {}),
         }
         message["bodyPreview"] = self.preview(message)
         self.messages[message["id"]] = message
@@ -234,6 +238,23 @@ class GraphState:
         message["lastModifiedDateTime"] = message["changeKey"] = self.tick()
         self.mail_log.append((self.seq, message["_folder"], message_id))
         return message
+
+    def move_message(self, message_id: str, folder: str) -> Item:
+        """A move keeps the (immutable) id; both folders' delta logs see it."""
+        message = self.messages[message_id]
+        self.tick()
+        self.mail_log.append((self.seq, message["_folder"], message_id))
+        message["_folder"], message["parentFolderId"] = folder, self.folder_ids[folder]
+        message["lastModifiedDateTime"] = message["changeKey"] = self.tick()
+        self.mail_log.append((self.seq, folder, message_id))
+        return message
+
+    def delete_message(self, message_id: str) -> None:
+        """Graph's DELETE, like Outlook's: a move to Deleted Items; from there, gone."""
+        if self.messages[message_id]["_folder"] == "deleteditems":
+            self.remove_message(message_id)
+        else:
+            self.move_message(message_id, "deleteditems")
 
     def remove_message(self, message_id: str) -> None:
         message = self.messages.pop(message_id)

@@ -219,3 +219,25 @@ def test_inbound_reply_is_in_the_thank_you_conversation(h: MicrosoftHarness) -> 
     [m] = p.mail_changes(mail.cursor, WINDOW).messages
     assert m.thread_id == ref.thread_id and ref.message_id in m.references
     assert m.date == datetime(2026, 11, 23, 10, tzinfo=UTC) - timedelta(0)
+
+
+def test_a_draft_the_user_deleted_is_gone_though_its_id_still_answers(h: MicrosoftHarness) -> None:
+    # Outlook's delete (and Graph's DELETE) moves a draft to Deleted Items, where it keeps
+    # its immutable id and isDraft; it is no longer a draft in Drafts all the same.
+    p = h.new_provider()
+    a = draft()
+    ref = p.put_draft(a, None)
+    h.user_deletes_draft(a.key)
+    assert ref.provider_id in h.fake.state.messages  # in Deleted Items now
+    assert p.get_draft(ref) is None
+    assert p.find_by_key(a.key, True) is None
+    p.delete_draft(ref)  # left alone: the user's Deleted Items are theirs
+    assert ref.provider_id in h.fake.state.messages
+
+
+def test_delete_moves_our_draft_out_of_drafts(h: MicrosoftHarness) -> None:
+    p = h.new_provider()
+    ref = p.put_draft(draft(), None)
+    p.delete_draft(ref)
+    assert h.fake.folder("drafts") == []
+    assert p.get_draft(ref) is None

@@ -146,6 +146,7 @@ class GraphMail:
     def __init__(self, client: GraphClient, account: AccountConfig) -> None:
         self._client = client
         self._account = account.name
+        self._drafts_folder: str | None = None  # the id behind the well-known name "drafts"
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -283,21 +284,22 @@ class GraphMail:
         return None
 
     def get_draft(self, ref: ItemRef) -> DraftSnapshot | None:
-        """The draft's recipient, subject and text, or None once it is not a draft."""
-        item = self._get(ref.provider_id, "isDraft,subject,body,toRecipients")
-        if item is None or not item.get("isDraft"):
+        """The draft's recipient, subject and text, or None once it is not in Drafts."""
+        item = self._get(ref.provider_id, "isDraft,parentFolderId,subject,body,toRecipients")
+        if item is None or not self._in_drafts(item):
             return None
         to = [_person(r) for r in item.get("toRecipients") or ()]
         address = next((p.email for p in to if p is not None), "")
         return DraftSnapshot(address, str(item.get("subject") or ""), body_text(item.get("body")))
 
     def delete_draft(self, ref: ItemRef) -> None:
-        """Delete our draft. Anything sent, or not tagged with ``ref.key``, is left alone."""
-        item = self._get(ref.provider_id, "isDraft", expand=True)
+        """Delete our draft. Anything sent, out of Drafts (the user deleted it) or not tagged
+        with ``ref.key`` is left alone."""
+        item = self._get(ref.provider_id, "isDraft,parentFolderId", expand=True)
         if item is None:
             return
         tagged = tagged_key(item)
-        if not item.get("isDraft") or tagged not in (ref.key, ref.key + PENDING):
+        if not self._in_drafts(item) or tagged not in (ref.key, ref.key + PENDING):
             log.warning("%s: %s is not our draft any more; left alone", self._account, ref.key)
             return
         try:
@@ -305,6 +307,19 @@ class GraphMail:
         except GraphError as exc:
             if not exc.missing:
                 raise
+
+    def _in_drafts(self, item: JSON) -> bool:
+        """Whether ``item`` is a draft in Drafts. A draft the user deletes moves to Deleted
+        Items and, under ImmutableId, keeps its id and ``isDraft``
+        (https://learn.microsoft.com/graph/outlook-immutable-id: ids stay the same when an
+        item moves folder), so the folder says whether it is still a draft to the user."""
+        if not item.get("isDraft"):
+            return False
+        if self._drafts_folder is None:
+            folder = self._client.request("GET", "me/mailFolders/drafts", params={"$select": "id"})
+            self._drafts_folder = str(folder["id"])
+        parent = item.get("parentFolderId")
+        return parent is None or parent == self._drafts_folder  # not told: isDraft decides
 
     def _get(self, message_id: str, select: str, *, expand: bool = False) -> JSON | None:
         params = {"$select": select}
