@@ -65,6 +65,7 @@ class _OAuth:
         self.codes: dict[str, str] = {}  # code -> scope string
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> scope string
         self.refused = False  # every refresh answers invalid_grant (the 7-day Testing trap)
+        self.outage = 0  # the next n token requests answer 503 temporarily_unavailable
         self.withheld: set[str] = set()  # scopes the user unticks on the consent screen
         self.asked: list[str] = []  # the scope strings of every consent screen shown
         self.refreshes = 0
@@ -244,6 +245,12 @@ class GoogleFake:
     def _token(self, form: dict[str, list[str]]) -> Reply:
         grant = form.get("grant_type", [""])[0]
         with self.lock:
+            if self.oauth.outage > 0:  # RFC 6749 5.2 has no such code; Google's 5xx look so
+                self.oauth.outage -= 1
+                self.oauth.refreshes += 1
+                data = {"error": "temporarily_unavailable",
+                        "error_description": "The service is currently unavailable."}
+                return 503, {"Content-Type": "application/json"}, json.dumps(data).encode()
             if grant == "authorization_code":
                 scope = self.oauth.codes.pop(form.get("code", [""])[0], None)
                 refresh: str | None = "1//fake-" + secrets.token_urlsafe(8)

@@ -171,6 +171,22 @@ def test_a_refresh_google_refuses_is_an_auth_error(h: GoogleHarness) -> None:
         h.new_provider().calendar_changes(None, WINDOW)
 
 
+def test_a_token_endpoint_outage_is_retried_not_a_reconnect(h: GoogleHarness) -> None:
+    """google-auth retries a 5xx from the token endpoint three times, then raises
+    RefreshError(retryable=True): Google is down, the sign-in is fine."""
+    h.account = h.account.__class__(**{**h.account.__dict__, "token_command": None})
+    saved_token(h, h.root / "state" / "tokens" / "g.json", expired=True)
+    h.fake.valid_tokens = set()
+    h.fake.oauth.outage = 3
+    page = h.new_provider().calendar_changes(None, WINDOW)
+    assert page.events and h.fake.oauth.refreshes == 4 and len(h.sleeps) == 1
+    saved_token(h, h.root / "state" / "tokens" / "g.json", expired=True)
+    h.fake.oauth.outage = 100
+    with pytest.raises(ProviderError) as caught:
+        h.new_provider(retry=RetryPolicy(attempts=1)).mail_changes(None, WINDOW)
+    assert not isinstance(caught.value, AuthError) and "reconnect" not in str(caught.value)
+
+
 def test_no_code_path_can_send_mail() -> None:
     for module in (google, google_calendar, google_mail):
         source = inspect.getsource(module)

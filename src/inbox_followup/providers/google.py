@@ -12,8 +12,10 @@ this module builds the API clients and owns the one way every request is made:
   retries ignore Retry-After and are uncapped (API-NOTES.md 3.2). Retried are 429, 5xx, 403
   ``rateLimitExceeded``/``userRateLimitExceeded`` (Google's documented rate-limit answers,
   https://developers.google.com/workspace/calendar/api/guides/errors), timeouts and dropped
-  connections. A 401 that survives one token refresh, or a refresh Google refuses, is an
-  :class:`~inbox_followup.errors.AuthError` ("reconnect NAME"). Nothing in an error message
+  connections, and a token refresh that failed for a passing reason (google-auth's
+  ``RefreshError.retryable``). A 401 that survives one token refresh, or a refresh Google
+  refuses (``invalid_grant``), is an :class:`~inbox_followup.errors.AuthError` ("reconnect
+  NAME"). Nothing in an error message
   carries a token.
 """
 
@@ -106,7 +108,12 @@ class GoogleApi:
             return 200, body if isinstance(body, dict) else {}
         except HttpError as exc:
             return self._http_error(exc, what, allow)
-        except RefreshError:
+        except RefreshError as exc:
+            # google-auth retries a token endpoint's 5xx/temporarily_unavailable itself, then
+            # raises RefreshError with retryable=True (google/oauth2/_client.py _can_retry):
+            # Google is having trouble, the sign-in is fine. invalid_grant is not retryable.
+            if getattr(exc, "retryable", False):
+                raise RetryableHTTPError(None, None, f"{what}: token refresh failed") from None
             raise AuthError(self.account, "Google refused the saved sign-in") from None
         except (TransportError, TimeoutError, OSError, http.client.HTTPException,
                 httplib2.HttpLib2Error) as exc:
