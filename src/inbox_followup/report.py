@@ -8,7 +8,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .config import AccountConfig
-from .planner import AppView, Plan
+from .model import ArtifactKind
+from .planner import AppView, ArtifactView, Plan
+
+# DESIGN.md's artifact kinds; an outside tool may validate ``artifacts`` against this list.
+CONTRACT_KINDS = frozenset({
+    ArtifactKind.NOTES_REMINDER, ArtifactKind.THANK_YOU_DRAFT, ArtifactKind.THANK_YOU_REMINDER,
+    ArtifactKind.FOLLOW_UP_DRAFT, ArtifactKind.FOLLOW_UP_REMINDER, ArtifactKind.CALL_REMINDER,
+    ArtifactKind.MOVE_ON_REMINDER, ArtifactKind.FEEDBACK_DRAFT,
+})
 
 
 def _iso(dt: datetime, tz: ZoneInfo) -> str:
@@ -46,12 +54,17 @@ def _application(app: AppView, account: str, tz: ZoneInfo) -> dict[str, Any]:
                 "end": _iso(v.interview.end, tz),
                 "cancelled": v.interview.cancelled,
                 "interviewers": [{"name": p.name, "email": p.email} for p in v.interview.interviewers],
-                "artifacts": [
-                    {"kind": a.kind.value, "due": _iso(a.due, tz), "state": a.state.value,
-                     "recipient": a.recipient}
-                    for a in v.artifacts
+                "artifacts": [_artifact(a, tz) for a in v.artifacts if a.kind in CONTRACT_KINDS],
+                # Kinds beyond DESIGN.md's list (the reflect reminder after a rejection).
+                "other_artifacts": [
+                    _artifact(a, tz) for a in v.artifacts if a.kind not in CONTRACT_KINDS
                 ],
             }
             for v in app.interviews
         ],
     }
+
+
+def _artifact(a: ArtifactView, tz: ZoneInfo) -> dict[str, Any]:
+    return {"kind": a.kind.value, "due": _iso(a.due, tz), "state": a.state.value,
+            "recipient": a.recipient}

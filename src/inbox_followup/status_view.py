@@ -51,7 +51,8 @@ def render(doc: dict[str, Any], now: datetime, console: Console | None = None) -
             cancelled = " (cancelled)" if iv.get("cancelled") else ""
             table.add_row(_when(iv["start"], now), Text(f"{iv['title']}{cancelled}", style="bold"),
                           ", ".join(p["name"] or p["email"] for p in iv["interviewers"]), "")
-            for a in iv["artifacts"]:
+            both = [*iv["artifacts"], *iv.get("other_artifacts", [])]
+            for a in sorted(both, key=lambda a: datetime.fromisoformat(a["due"])):
                 table.add_row("  " + _when(a["due"], now), KIND_LABEL.get(a["kind"], a["kind"]),
                               a["recipient"] or "", Text(a["state"], STATE_STYLE.get(a["state"], "")))
         console.print(table)
