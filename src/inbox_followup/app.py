@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import sqlite3
 import stat
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 
 from . import engine, planner, settings
 from .config import AccountConfig, Config
@@ -29,6 +32,7 @@ from .providers.base import Provider
 from .store import Store
 
 log = logging.getLogger(__name__)
+DB_NAME = "state.sqlite3"
 
 
 class NotFoundError(UsageError):
@@ -77,7 +81,7 @@ def prepare_state_dir(config: Config) -> None:
 @contextmanager
 def open_store(config: Config) -> Iterator[Store]:
     prepare_state_dir(config)
-    store = Store(config.state_dir / "state.sqlite3")
+    store = Store(config.state_dir / DB_NAME)
     try:
         yield store
     finally:
@@ -86,9 +90,31 @@ def open_store(config: Config) -> Iterator[Store]:
 
 def sync(config: Config, now: datetime, *, dry_run: bool = False) -> SyncReport:
     """One observe-plan-reconcile pass over every account. Raises LockHeldError."""
+    if dry_run:
+        return dry_run_sync(config, now)
     prepare_state_dir(config)
     with StateLock(config.state_dir):
-        return sync_locked(config, now, dry_run=dry_run)
+        return sync_locked(config, now)
+
+
+def dry_run_sync(config: Config, now: datetime) -> SyncReport:
+    """``sync --dry-run``: the pass on a throwaway copy of the store, so that it writes
+    nothing at all: no provider item, no observed fact or cursor, not even the state folder
+    on a first run. Raises LockHeldError (a daemon may be writing the store)."""
+    source = config.state_dir / DB_NAME
+    with tempfile.TemporaryDirectory(prefix="inbox-followup-dry-run-") as tmp:
+        copy = Path(tmp) / DB_NAME
+        if source.exists():
+            with StateLock(config.state_dir):
+                _copy_db(source, copy)
+        return sync_locked(config, now, dry_run=True, db_path=copy)
+
+
+def _copy_db(source: Path, target: Path) -> None:
+    # Not mode=ro: a read-only connection to a WAL database leaves -wal and -shm files
+    # behind; this one only reads, and removes them as the last connection closes.
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 # Accounts synced at once, per provider kind: HTTP accounts mostly wait on the network, so
@@ -99,17 +125,20 @@ Opener = Callable[[AccountConfig, Config], Provider]
 
 
 def sync_locked(config: Config, now: datetime, *, dry_run: bool = False,
-                opener: Opener = open_provider) -> SyncReport:
+                opener: Opener = open_provider, db_path: Path | None = None) -> SyncReport:
     """:func:`sync` for a caller that already holds the lock (the daemon).
 
     Accounts run in threads, at most :data:`MAX_CONCURRENT_ACCOUNTS` of each provider kind
     at a time, each with its own SQLite connection (WAL lets them write in turn) and its own
     provider from ``opener``; results come back in config order. One account failing, even
-    by a bug, never stops the others. Raises ConfigError (the state directory).
+    by a bug, never stops the others. ``db_path`` replaces the state directory's database
+    (a dry run's copy). Raises ConfigError (the state directory).
     """
     core = settings.settings(config, now)
-    prepare_state_dir(config)
-    Store(config.state_dir / "state.sqlite3").close()  # migrate once, before threads race to
+    if db_path is None:
+        prepare_state_dir(config)
+        db_path = config.state_dir / DB_NAME
+    Store(db_path).close()  # migrate once, before threads race to
     kinds = Counter(a.provider for a in config.accounts)
     pools = {
         kind: ThreadPoolExecutor(min(n, MAX_CONCURRENT_ACCOUNTS.get(kind, 1)),
@@ -118,7 +147,7 @@ def sync_locked(config: Config, now: datetime, *, dry_run: bool = False,
     }
     try:
         futures = [
-            pools[a.provider].submit(_sync_one, config, a, core, now, dry_run, opener)
+            pools[a.provider].submit(_sync_one, config, a, core, now, dry_run, opener, db_path)
             for a in config.accounts
         ]
         return SyncReport([f.result() for f in futures])
@@ -128,9 +157,9 @@ def sync_locked(config: Config, now: datetime, *, dry_run: bool = False,
 
 
 def _sync_one(config: Config, account: AccountConfig, core: Settings, now: datetime,
-              dry_run: bool, opener: Opener) -> engine.AccountResult:
+              dry_run: bool, opener: Opener, db_path: Path) -> engine.AccountResult:
     """One account's pass on its own store connection (a worker thread of sync_locked)."""
-    with closing(Store(config.state_dir / "state.sqlite3")) as store:
+    with closing(Store(db_path)) as store:
         try:
             provider = opener(account, config)
         except ProviderError as exc:
