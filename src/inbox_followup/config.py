@@ -252,10 +252,10 @@ def _detection(raw: Any, p: f.Problems) -> DetectionConfig:
 
 
 def _accounts(raw: Any, p: f.Problems, base: Path) -> tuple[AccountConfig, ...]:
-    if raw is None:
+    if raw is None or raw == []:
         p.add("accounts", "no accounts: add at least one (see config.example.yaml)")
         return ()
-    if not isinstance(raw, list) or not raw:
+    if not isinstance(raw, list):
         p.add("accounts", "expected a list of accounts")
         return ()
     accounts = [a for i, item in enumerate(raw) if (a := _account(item, f"accounts[{i}]", p, base))]

@@ -51,12 +51,13 @@ def int_in(lo: int, hi: int) -> Parser:
 
 
 def clock(value: Any, key: str, p: Problems) -> time | None:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        # YAML 1.1 reads an unquoted 09:00 as the sexagesimal number 540.
+    if isinstance(value, int) and not isinstance(value, bool) and 60 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted 9:00 as the sexagesimal number 540. A number below 60
+        # is a bare ``9`` (or ``0:09``): nine o'clock or nine past midnight? Refused below.
         return time(value // 60, value % 60)
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value).strip())
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        p.add(key, f'expected a time like "09:00", got {value!r}')
+        p.add(key, f'expected a time in quotes like "09:00", got {value!r}')
         return None
     return time(int(m.group(1)), int(m.group(2)))
 
