@@ -127,3 +127,73 @@ def test_unreachable_sign_in_is_not_a_refusal(tmp_path: Path) -> None:
     with pytest.raises(ProviderError) as info:
         get_token(True)
     assert not isinstance(info.value, AuthError)
+
+
+@pytest.mark.parametrize("status", [503, 400])
+def test_a_sign_in_service_hiccup_is_not_a_refusal(tmp_path: Path, status: int) -> None:
+    # Only refusals such as invalid_grant / interaction_required mean "connect again"; a
+    # 5xx (msal raises MsalServiceError for it) or temporarily_unavailable from the token
+    # endpoint is a pass to retry later
+    # (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
+    from tests.fakes.graph_login import FakeResponse
+
+    login = FakeLogin(CLIENT, USER)
+    connect(account(), tmp_path, say=lambda _: None, http_client=login)
+
+    class Busy(FakeLogin):
+        def post(self, url: str, params: object = None, data: object = None,  # type: ignore[override]
+                 headers: object = None, **_: object) -> FakeResponse:
+            return FakeResponse(status, {"error": "temporarily_unavailable",
+                                         "error_description": "AADSTS90033: try again"})
+
+    get_token = token_provider(account(), tmp_path, http_client=Busy(CLIENT, USER))
+    with pytest.raises(ProviderError) as info:
+        get_token(True)
+    assert not isinstance(info.value, AuthError)
+    assert info.value.retryable
+    assert "AADSTS90033" not in str(info.value)
+
+
+def test_interaction_required_says_reconnect(tmp_path: Path) -> None:
+    from tests.fakes.graph_login import FakeResponse
+
+    connect(account(), tmp_path, say=lambda _: None, http_client=FakeLogin(CLIENT, USER))
+
+    class Consent(FakeLogin):
+        def post(self, url: str, params: object = None, data: object = None,  # type: ignore[override]
+                 headers: object = None, **_: object) -> FakeResponse:
+            return FakeResponse(400, {"error": "interaction_required",
+                                      "error_description": "AADSTS65001: consent"})
+
+    get_token = token_provider(account(), tmp_path, http_client=Consent(CLIENT, USER))
+    with pytest.raises(AuthError, match="reconnect work"):
+        get_token(True)
+
+
+def test_a_device_flow_that_cannot_start_names_the_error(tmp_path: Path) -> None:
+    # initiate_device_flow answers an error dict without user_code (msal/application.py),
+    # e.g. when "Allow public client flows" is off on the app registration.
+    from tests.fakes.graph_login import FakeResponse
+
+    class NoPublicClient(FakeLogin):
+        def post(self, url: str, params: object = None, data: object = None,  # type: ignore[override]
+                 headers: object = None, **_: object) -> FakeResponse:
+            return FakeResponse(400, {"error": "invalid_client",
+                                      "error_description": "AADSTS7000218: client_assertion"})
+
+    with pytest.raises(AuthError, match="invalid_client"):
+        connect(account(), tmp_path, say=lambda _: None, http_client=NoPublicClient(CLIENT, USER))
+    assert not cache_path(account(), tmp_path).exists()
+
+
+def test_connect_without_the_sign_in_service_is_a_provider_error(tmp_path: Path) -> None:
+    import requests
+
+    class Down(FakeLogin):
+        def get(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            raise requests.ConnectionError("offline")
+
+        post = get
+
+    with pytest.raises(ProviderError, match="cannot reach Microsoft sign-in"):
+        connect(account(), tmp_path, say=lambda _: None, http_client=Down(CLIENT, USER))

@@ -11,6 +11,8 @@
 - ``PublicClientApplication`` fetches the tenant's OpenID configuration when it is built, so
   it is built lazily, on the first token request; tests inject ``http_client`` (an object
   with ``get``/``post``/``close``) or use ``token_command`` and never reach Microsoft.
+- Only refusals (``invalid_grant``, ``interaction_required`` and kin) say "reconnect NAME";
+  a sign-in service that is down or answers 5xx is a ProviderError, retried next pass.
 - ``token_command`` (config): its standard output is the access token; it is run again when
   Graph refuses the token.
 """
@@ -33,6 +35,14 @@ from ..errors import AuthError, ConfigError, ProviderError
 log = logging.getLogger(__name__)
 
 SCOPES = ["Calendars.ReadWrite", "Mail.ReadWrite"]
+# Token endpoint errors that only the user can fix by signing in again (OAuth 2.0 RFC 6749
+# §5.2, OpenID Connect Core §3.1.2.6); anything else (server_error, temporarily_unavailable,
+# a 5xx) is passing trouble, retried on a later pass
+# (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
+REFUSALS = frozenset({
+    "invalid_grant", "interaction_required", "consent_required", "login_required",
+    "invalid_client", "unauthorized_client", "invalid_scope",
+})
 AUTHORITY = "https://login.microsoftonline.com/"
 TOKEN_COMMAND_TIMEOUT = 120.0
 
@@ -104,6 +114,16 @@ def _check(result: Any, account: str) -> str:
     raise AuthError(account, f"Microsoft sign-in said {error}")
 
 
+def _silent_token(result: Any, account: str) -> str:
+    """The access token of a silent request; AuthError for a refusal, else ProviderError."""
+    if not result:
+        raise AuthError(account, "the stored sign-in has expired")
+    error = str(result.get("error", "")) if isinstance(result, dict) else ""
+    if error and error not in REFUSALS:
+        raise ProviderError(f"Microsoft sign-in is not answering properly ({error})")
+    return _check(result, account)
+
+
 def connect(
     account: AccountConfig,
     state_dir: Path,
@@ -114,26 +134,36 @@ def connect(
 ) -> None:
     """Sign in once and store the token cache. ``say`` shows the device-code instructions.
 
-    Raises ConfigError (no client_id), AuthError (sign-in refused, expired or cancelled).
+    Raises ConfigError (no client_id), AuthError (sign-in refused, expired or cancelled),
+    ProviderError (the sign-in service cannot be reached).
     """
+    from msal.exceptions import MsalServiceError
+
     if account.token_command:
         say(f"{account.name} gets its tokens from token_command; there is nothing to connect.")
         return
     session = _MsalSession(account, state_dir, http_client)
-    app = session.app
+    try:
+        result = _sign_in(session.app, device_code, account.name, say)
+    except (requests.RequestException, MsalServiceError) as exc:
+        raise ProviderError(f"cannot reach Microsoft sign-in ({type(exc).__name__})") from None
+    _check(result, account.name)
+    session.save()
+    say(f"{account.name} is connected; the token cache is {session.path} (private to you).")
+
+
+def _sign_in(app: Any, device_code: bool, account: str, say: Callable[[str], None]) -> Any:
+    """MSAL's answer to the device code or interactive flow. Raises AuthError when the device
+    flow cannot start (msal then answers a dict without ``user_code``)."""
     if device_code:
         flow = app.initiate_device_flow(scopes=SCOPES)
         if "user_code" not in flow:
             detail = f"could not start the device sign-in ({flow.get('error')})"
-            raise AuthError(account.name, detail)
+            raise AuthError(account, detail)
         say(str(flow["message"]))
-        result = app.acquire_token_by_device_flow(flow)
-    else:
-        say("A browser window opens for the Microsoft sign-in; finish it there.")
-        result = app.acquire_token_interactive(SCOPES, prompt="select_account")
-    _check(result, account.name)
-    session.save()
-    say(f"{account.name} is connected; the token cache is {session.path} (private to you).")
+        return app.acquire_token_by_device_flow(flow)
+    say("A browser window opens for the Microsoft sign-in; finish it there.")
+    return app.acquire_token_interactive(SCOPES, prompt="select_account")
 
 
 def token_provider(
@@ -152,6 +182,8 @@ def token_provider(
     holder: list[_MsalSession] = []
 
     def get_token(force_refresh: bool) -> str:
+        from msal.exceptions import MsalServiceError  # msal is imported only when used
+
         with lock:
             if not holder:
                 holder.append(_MsalSession(account, state_dir, http_client))
@@ -165,19 +197,20 @@ def token_provider(
                 accounts = session.app.get_accounts()
                 if not accounts:
                     raise AuthError(account.name, "no signed-in account in the token cache")
-                result = session.app.acquire_token_silent(
+                # _with_error: acquire_token_silent folds every failure into None, and a
+                # sign-in service hiccup must not read as "reconnect".
+                result = session.app.acquire_token_silent_with_error(
                     SCOPES, account=accounts[0], force_refresh=force_refresh
                 )
-            except requests.RequestException as exc:
-                # Sign-in unreachable is not a refusal: the pass fails and is retried later.
+            except (requests.RequestException, MsalServiceError) as exc:
+                # Sign-in unreachable (msal raises MsalServiceError on a 5xx) is not a
+                # refusal: the pass fails and is retried later.
                 raise ProviderError(
                     f"cannot reach Microsoft sign-in ({type(exc).__name__})"
                 ) from None
             finally:
                 session.save()
-            if not result:
-                raise AuthError(account.name, "the stored sign-in was refused or has expired")
-            return _check(result, account.name)
+            return _silent_token(result, account.name)
 
     return get_token
 
