@@ -304,11 +304,14 @@ class GmailModel:
             raise bad_request("Missing draft message", "invalidArgument")
         return _decode_raw(message.get("raw")), message.get("threadId")
 
-    def drafts_create(self, path: dict[str, str], q: dict[str, Any], body: Any) -> tuple[int, Json]:
-        raw, requested = self._draft_raw(body)
+    def _check_thread(self, requested: str | None) -> None:
         if requested is not None and not any(m.thread_id == requested
                                              for m in self.messages.values()):
             raise FakeError(404, "notFound", "Requested entity was not found.")
+
+    def drafts_create(self, path: dict[str, str], q: dict[str, Any], body: Any) -> tuple[int, Json]:
+        raw, requested = self._draft_raw(body)
+        self._check_thread(requested)
         msg = self._add(raw, ["DRAFT"], self._thread_for(raw, requested, auto=False), self.now_ms)
         did = f"r-{next(self._ids) + 500000}"
         self.drafts[did] = msg.id
@@ -317,6 +320,7 @@ class GmailModel:
     def drafts_update(self, path: dict[str, str], q: dict[str, Any], body: Any) -> tuple[int, Json]:
         old = self._draft(path["id"])
         raw, requested = self._draft_raw(body)
+        self._check_thread(requested)
         thread = self._thread_for(raw, requested, auto=False) if requested else ""
         if not requested and sum(m.thread_id == old.thread_id for m in self.messages.values()) == 1:
             thread = old.thread_id  # a draft alone in its thread keeps it

@@ -272,3 +272,26 @@ def test_a_bounce_keeps_its_type_and_failed_recipients(h: GoogleHarness) -> None
     [m] = p.mail_changes(cursor, WINDOW).messages
     assert m.content_type == "multipart/report"
     assert m.header("x-failed-recipients") == "raj.patel@acme.io"
+
+
+def test_a_follow_up_whose_thread_was_deleted_is_made_in_a_new_thread(h: GoogleHarness) -> None:
+    """drafts.create answers 404 for a threadId that no longer exists; that must not stop the
+    account's pass on every run: the draft is made outside the thread instead."""
+    p = h.new_provider()
+    follow = draft(ArtifactKind.FOLLOW_UP_DRAFT, "Re: Thank you — ACME", "Hi Jane,\n\nAny news?",
+                   thread_id="18cdeadbeef", in_reply_to="<gone@example.com>")
+    ref = p.put_draft(follow, None)
+    assert ref.thread_id and ref.thread_id != "18cdeadbeef"
+    assert list(h.drafts()) == [follow.key] and h.fake.calls("gmail.users.drafts.create") == 2
+
+
+def test_rewriting_a_draft_whose_thread_was_deleted_makes_no_second_draft(
+        h: GoogleHarness) -> None:
+    p = h.new_provider()
+    follow = draft(ArtifactKind.FOLLOW_UP_DRAFT, "Re: Thank you — ACME", "Hi Jane,\n\nAny news?")
+    ref = p.put_draft(follow, None)
+    gone = draft(ArtifactKind.FOLLOW_UP_DRAFT, "Re: Thank you — ACME", "Hi Jane,\n\nAny news?!",
+                 thread_id="18cdeadbeef", in_reply_to="<gone@example.com>")
+    again = p.put_draft(gone, ref)
+    assert again.provider_id == ref.provider_id and len(h.fake.gmail.drafts) == 1
+    assert [s.fingerprint for s in h.drafts().values()] == [gone.content_hash]

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import drafts, mailparse
 from ..config import AccountConfig
-from ..errors import ItemError
+from ..errors import ItemError, ProviderError
 from ..model import Artifact, DraftSnapshot, ItemRef, MailMessage, MailPage, Person, SyncWindow
 from .google_written import WrittenDrafts
 from .retry import call_with_retries
@@ -191,27 +191,49 @@ class GoogleMail:
         return _ref(artifact.key, got, mid)
 
     def _update(self, draft_id: str, message: Json) -> Json | None:
-        status, got = self.api.call(
-            self.users.drafts().update(userId="me", id=draft_id,
-                                       body={"id": draft_id, "message": message}),
-            "gmail.users.drafts.update", allow=(404,))
-        return got if status == 200 else None
+        """The rewritten draft, or None when it is gone. A 404 is also Gmail's answer to a
+        ``threadId`` it no longer knows, so a threaded rewrite is tried once without it
+        before the draft counts as gone (else a second draft would be made)."""
+        for body in (message, {k: v for k, v in message.items() if k != "threadId"}):
+            status, got = self.api.call(
+                self.users.drafts().update(userId="me", id=draft_id,
+                                           body={"id": draft_id, "message": body}),
+                "gmail.users.drafts.update", allow=(404,))
+            if status == 200:
+                return got
+            if "threadId" not in message:
+                break
+        return None
 
     def _create(self, key: str, message: Json) -> Json:
-        """The new draft. drafts.create has no client-chosen id, so a retry first looks for
-        the draft a timed-out attempt may have made."""
+        """The new draft. A ``threadId`` Gmail no longer knows (the user deleted the thread)
+        answers 404; the draft is then made outside the thread rather than failing the whole
+        pass on every run (Message.threadId, gmail.v1 discovery document)."""
+        got = self._create_once(key, message)
+        if got is None:
+            log.warning("%s: the thread of %s is gone; the draft starts a new one",
+                        self.api.account, key)
+            got = self._create_once(key, {k: v for k, v in message.items() if k != "threadId"})
+        if got is None:
+            raise ProviderError(f"{self.api.account}: gmail.users.drafts.create failed: HTTP 404",
+                                retryable=False)
+        return got
+
+    def _create_once(self, key: str, message: Json) -> Json | None:
+        """The new draft, or None for a 404. drafts.create has no client-chosen id, so a
+        retry first looks for the draft a timed-out attempt may have made."""
         request = self.users.drafts().create(userId="me", body={"message": message})
         attempts = 0
 
-        def attempt() -> Json:
+        def attempt() -> Json | None:
             nonlocal attempts
             attempts += 1
             if attempts > 1:
                 found = self._find(key)
                 if found is not None:
                     return found
-            _, got = self.api.once(request, "gmail.users.drafts.create")
-            return got
+            status, got = self.api.once(request, "gmail.users.drafts.create", allow=(404,))
+            return got if status == 200 else None
 
         return call_with_retries(attempt, self.api.retry, "gmail.users.drafts.create")
 
