@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .model import (
@@ -69,8 +69,20 @@ def index_mail(
             if mail.classification.kind is ReplyKind.OWN:
                 out[app].sent.append(mail.message)
             elif mail.classification.kind is not ReplyKind.BULK:
-                out[app].inbound.append(mail)
+                out[app].inbound.append(_as_seen_by(app, mail, by_address))
     return dict(out)
+
+
+def _as_seen_by(app: str, mail: Mail, by_address: Mapping[str, set[str]]) -> Mail:
+    """A bounce as one application sees it: only the failed addresses of its own people
+    (a report can list several recipients; ``status`` names the ones this company's are)."""
+    c = mail.classification
+    if c.kind is not ReplyKind.BOUNCE:
+        return mail
+    mine = tuple(r for r in c.bounced_recipients if app in by_address.get(r.lower(), set()))
+    if not mine or mine == c.bounced_recipients:  # matched by its thread: keep what it says
+        return mail
+    return replace(mail, classification=replace(c, bounced_recipients=mine))
 
 
 def _apps_of(

@@ -225,3 +225,22 @@ def test_status_json_is_json_on_stdout_only(env: LocalEnv) -> None:
     run = env.process("status", "--json", now=T0 + timedelta(minutes=30))
     assert run.returncode == 0 and run.stderr == ""
     check_status_document(json.loads(run.stdout))
+
+
+def test_a_bounce_notice_names_only_the_companys_addresses(env: LocalEnv, capsys: Any) -> None:
+    """A real Postfix bounce names the recipient as given and as delivered (Original- and
+    Final-Recipient); the notice names only the address that is one of Acme's people."""
+    env.sync(T0 + timedelta(minutes=30))
+    raw = (CORPUS / "eml" / "set-of-emails" / "lhost-postfix-01.eml").read_bytes()
+    raw = raw.replace(b"Final-Recipient: rfc822; r@p351355.pool.example.ne.jp",
+                      b"Final-Recipient: rfc822; jane.doe@acme.io")
+    msg = email.message_from_bytes(raw)
+    del msg["Date"]
+    msg["Date"] = email.utils.format_datetime(T0 + timedelta(hours=20))
+    (env.root / "mail" / "INBOX" / "new" / "bounce.eml").write_bytes(msg.as_bytes())
+    env.sync(T0 + timedelta(days=1))
+    [app] = env.status(T0 + timedelta(days=1), capsys)["applications"]
+    assert app["state"] == "active"
+    assert [n for n in app["notices"] if "bounced" in n] == [
+        "mail to jane.doe@acme.io bounced on 2026-03-11: check the address"
+    ]
