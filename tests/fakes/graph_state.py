@@ -267,8 +267,12 @@ class GraphState:
         full = public(message)
         if text_body and str(full["body"].get("contentType", "")).lower() == "html":
             full["body"] = {"contentType": "text", "content": html_to_text(full["body"]["content"])}
+        if select is None or message["_folder"] == "sentitems":
+            # Only returned when $select-ed, and then only for received mail: a message in
+            # Sent Items has none (microsoftgraph/microsoft-graph-docs issue #18761,
+            # msgraph-sdk-dotnet issue #3025), so a sent draft is known by its extended property.
+            full.pop("internetMessageHeaders", None)
         if select is None:
-            full.pop("internetMessageHeaders", None)  # only returned when $select-ed
             out = full
         else:
             out = {k: full[k] for k in ["id", *select] if k in full}
