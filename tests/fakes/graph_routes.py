@@ -280,7 +280,14 @@ def event_item(req: Req, st: GraphState) -> Result:
 
 
 def message_headers_ok(body: Item) -> None:
-    for header in body.get("internetMessageHeaders") or ():
+    """Custom headers: x- names only, at most 5 (https://learn.microsoft.com/graph/api/
+    resources/internetmessageheader; "Only headers that begin with x- or X- can be added
+    ... up to 5" per the message resource)."""
+    headers = body.get("internetMessageHeaders") or ()
+    if len(headers) > 5:
+        raise bad("Maximum number of headers in one message should be less than or equal to 5.",
+                  "InvalidInternetMessageHeaderCollection")
+    for header in headers:
         if not str(header.get("name", "")).lower().startswith("x-"):
             raise bad(f"The internet message header name '{header.get('name')}' should start "
                       "with 'x-' or 'X-'.", "InvalidInternetMessageHeader")

@@ -272,10 +272,7 @@ class GraphState:
             # Sent Items has none (microsoftgraph/microsoft-graph-docs issue #18761,
             # msgraph-sdk-dotnet issue #3025), so a sent draft is known by its extended property.
             full.pop("internetMessageHeaders", None)
-        if select is None:
-            out = full
-        else:
-            out = {k: full[k] for k in ["id", *select] if k in full}
+        out = full if select is None else {k: full[k] for k in ["id", *select] if k in full}
         if message.get("_type"):
             out["@odata.type"] = message["_type"]
         if prop_id is not None and prop_id in message["_props"]:

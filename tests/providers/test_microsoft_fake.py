@@ -95,3 +95,25 @@ def test_an_expired_token_answers_410(h: MicrosoftHarness) -> None:
     h.expire_cursors()
     r = requests.get(first["@odata.deltaLink"], headers=HEADERS, timeout=5)
     assert r.status_code == 410 and r.json()["error"]["code"].lower() == "syncstatenotfound"
+
+
+def test_at_most_five_custom_headers(h: MicrosoftHarness) -> None:
+    headers = [{"name": f"X-H{i}", "value": "v"} for i in range(6)]
+    r = call(h, "POST", "me/messages", json={"internetMessageHeaders": headers})
+    assert r.status_code == 400
+    assert call(h, "POST", "me/messages", json={"internetMessageHeaders": headers[:5]}).ok
+
+
+def test_a_series_master_is_never_in_the_calendar_view(h: MicrosoftHarness) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 11, 19, 20, tzinfo=UTC)
+    master = h.fake.add_series("s", "Weekly sync", [start, start + timedelta(days=7)],
+                               timedelta(hours=1), [("a@b.io", None)], organizer="a@b.io")
+    r = call(h, "GET", "me/calendarView/delta", params={
+        "startDateTime": "2026-10-01T00:00:00Z", "endDateTime": "2027-01-01T00:00:00Z"})
+    items = r.json()["value"]
+    assert {i["type"] for i in items} == {"occurrence"} and master not in {i["id"] for i in items}
+    assert all("subject" not in i for i in items)  # sparse, as Graph sends occurrences
+    full = call(h, "GET", f"me/events/{items[0]['id']}").json()
+    assert full["subject"] == "Weekly sync" and full["seriesMasterId"] == master
