@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_followup.errors import ProviderError
+from inbox_followup.errors import ItemError, ProviderError
 from inbox_followup.model import Artifact, ArtifactKind, ReminderContent, SyncWindow
 from inbox_followup.providers.google_calendar import REMINDERS_EVERY, event_id_for
 
@@ -218,3 +218,23 @@ def test_event_ids_are_valid_base32hex_and_deterministic(key: str) -> None:
     eid = event_id_for(key)
     assert re.fullmatch(r"[a-v0-9]{5,1024}", eid)
     assert event_id_for(key) == eid and event_id_for(key + "x") != eid
+
+
+def test_a_410_on_a_full_read_is_a_provider_error(h: GoogleHarness) -> None:
+    """A 410 without a sync token (an expired page token, say) is a failed read like any other:
+    a ProviderError, never an exception the caller does not know."""
+    put_primary(h)
+    h.fake.fail_next(1, status=410, method="calendar.events.list", reason="fullSyncRequired")
+    with pytest.raises(ProviderError, match="410"):
+        h.new_provider().calendar_changes(None, WINDOW)
+
+
+def test_a_reminder_time_without_a_zone_is_an_item_error_not_a_400(h: GoogleHarness) -> None:
+    """Google refuses a dateTime with neither an offset nor a timeZone (EventDateTime in the
+    discovery document); that is one bad item, not a failed pass."""
+    content = ReminderContent("Write interview notes", "", START.replace(tzinfo=None), 10)
+    naive = Artifact("ifu-abc-notes_reminder-self", ArtifactKind.NOTES_REMINDER, "abc", "app",
+                     START, reminder=content)
+    with pytest.raises(ItemError):
+        h.new_provider().put_event(naive, None)
+    assert h.fake.calls("calendar.events.insert") == 0

@@ -126,7 +126,11 @@ class GoogleCalendar:
             except _SyncTokenGone:
                 log.info("%s: %s sync token expired; reading it all again", self.api.account,
                          source)
-        return self._list(calendar_id, None, source, window)
+        try:
+            return self._list(calendar_id, None, source, window)
+        except _SyncTokenGone:  # no sync token to drop: a failed read like any other
+            raise ProviderError(f"{self.api.account}: calendar.events.list failed: HTTP 410 "
+                                "on a full read") from None
 
     def _list(self, calendar_id: str, token: str | None, source: str,
               window: SyncWindow | None) -> _Read:
@@ -289,6 +293,8 @@ def _event_body(artifact: Artifact) -> Json:
         raise ItemError(artifact.key, "a reminder artifact without reminder content")
     if len(artifact.key) > 1024:  # Google would cut the value silently (API-NOTES.md 1.3)
         raise ItemError(artifact.key, "artifact key too long for a Google extended property")
+    if r.start.tzinfo is None:  # Google needs an offset or a timeZone (EventDateTime)
+        raise ItemError(artifact.key, "a reminder time without a time zone")
     start = r.start.replace(microsecond=0)
     return {
         "id": event_id_for(artifact.key),
