@@ -138,6 +138,8 @@ def test_primary_reminders_ask_for_write_access_to_owned_calendars_only(
         *SCOPES, PRIMARY_WRITE_SCOPE]
     assert all("readonly" in s or "app.created" in s or "compose" in s or "metadata" in s
                for s in SCOPES)
+    # the provider writes to the primary calendar for " Primary " too; connect must agree
+    assert PRIMARY_WRITE_SCOPE in scopes_for(account(tmp_path, fake, reminders_calendar=" Primary "))
 
 
 def test_secret_files_are_0600_whatever_the_umask(tmp_path: Path) -> None:
