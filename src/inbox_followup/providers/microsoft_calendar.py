@@ -146,8 +146,8 @@ class GraphCalendar:
     def _complete(self, item: JSON, sources: dict[str, JSON | None]) -> JSON | None:
         """A sparse delta entry with the fields it lacks: an occurrence's from its series
         master, anything else's from a GET of itself. None when that source is gone."""
-        if all(name in item for name in SERIES_FIELDS[:4]):
-            return item
+        if "subject" in item and "organizer" in item:
+            return item  # a full entry: a GET per event would cost a full sync dearly
         source_id = str(item.get("seriesMasterId") or item["id"])
         if source_id not in sources:
             params = {"$select": ",".join(SERIES_FIELDS)}
