@@ -7,11 +7,10 @@ Everything here is a function of its arguments: ``now`` comes in, nothing reads 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from . import drafts, rules
 from .matching import Mail
@@ -65,15 +64,26 @@ class CycleFacts:
     thank_you_sent: dict[str, datetime] = field(default_factory=dict)  # recipient -> sent at
     thread: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     # recipient -> (thread id, message id to reply to) of the thank-you
-    times: tuple[datetime, datetime, datetime] | None = None  # follow_up_times, once known
+    # Times, each worked out once and only when something asks for it: a later round's
+    # thank-you needs follow-up 1's date, never the call or the move-on.
+    times: tuple[datetime, datetime, datetime] | None = None  # follow_up_times
+    follow_up_1: datetime | None = None  # follow_up_1_at
+    move_on: datetime | None = None  # move_on_at
+    thank_you_reminder: datetime | None = None  # thank_you_reminder_at
     basis: str = ""  # what every text of this interview depends on (see wanted())
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Wanted:
     """An artifact the cycle wants. Its text is rendered lazily, at most once: comparing
     ``inputs`` (a fingerprint of everything the text is made from) with the ledger's tells
-    whether anything changed without rendering it."""
+    whether anything changed without rendering it. Both are computed on first use only: a
+    pass over thousands of interviews looks at most of them just long enough to see that a
+    reminder is in the past or not due yet.
+
+    Treat it as immutable. It is not a frozen dataclass only because a frozen one's
+    ``__init__`` costs five times as much, and a pass makes one of these per artifact.
+    """
 
     key: str
     kind: ArtifactKind
@@ -81,17 +91,30 @@ class Wanted:
     create_at: datetime
     recipient: str | None
     nudge: bool
-    inputs: str
-    build: Callable[[], Artifact] = field(compare=False, repr=False)
+    sources: tuple[object, ...]  # what the text is made from; ``inputs`` digests it
+    # How to render it: ``make(*args)``. A function and a tuple rather than a closure or a
+    # partial, so a pass that keeps tens of thousands of these gives the collector less to scan.
+    make: Callable[..., Artifact] = field(compare=False, repr=False)
+    args: tuple[object, ...] = field(compare=False, repr=False)
+    _inputs: str | None = field(default=None, init=False, compare=False, repr=False)
+    _artifact: Artifact | None = field(default=None, init=False, compare=False, repr=False)
 
-    @functools.cached_property
+    @property
+    def inputs(self) -> str:
+        if self._inputs is None:
+            self._inputs = fingerprint(*self.sources)
+        return self._inputs
+
+    @property
     def artifact(self) -> Artifact:
-        return self.build()
+        if self._artifact is None:
+            self._artifact = self.make(*self.args)
+        return self._artifact
 
 
 def fingerprint(*parts: object) -> str:
     """A stable digest (the same in every process, unlike ``hash``)."""
-    text = "\x1f".join(str(p) for p in parts)
+    text = "\x1f".join(map(str, parts))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
@@ -117,27 +140,60 @@ def follow_up_times(facts: CycleFacts, s: Settings) -> tuple[datetime, datetime,
     return facts.times
 
 
+def follow_up_1_at(facts: CycleFacts, s: Settings) -> datetime:
+    """Follow-up 1 alone (what a thank-you promises), out-of-office shifts applied."""
+    if facts.times is not None:
+        return facts.times[0]
+    if facts.follow_up_1 is None:
+        fu1 = _first_follow_up(facts, s)
+        for mail, back in _returns(facts):
+            if fu1 > mail.date:  # as in _follow_up_times: follow-up 1 moves on its own
+                fu1 = rules.after_out_of_office(fu1, back, mail.date, s.cal, s.timing)
+        facts.follow_up_1 = fu1
+    return facts.follow_up_1
+
+
+def thank_you_reminder_at(facts: CycleFacts, s: Settings) -> datetime:
+    """When the reminder to send the thank-yous is due."""
+    if facts.thank_you_reminder is None:
+        facts.thank_you_reminder = rules.thank_you_reminder_time(facts.interview.end, s.cal, s.timing)
+    return facts.thank_you_reminder
+
+
+def move_on_at(facts: CycleFacts, s: Settings) -> datetime:
+    """When the cycle closes as stale: it depends on the interview alone, so the planner can
+    tell a closed cycle without working out its follow-up times."""
+    if facts.move_on is None:
+        facts.move_on = rules.move_on_time(facts.interview.end, s.cal, s.timing)
+    return facts.move_on
+
+
+def _first_follow_up(facts: CycleFacts, s: Settings) -> datetime:
+    """Follow-up 1 before any out-of-office shift."""
+    notes, reminder = facts.notes, thank_you_reminder_at(facts, s)
+    return rules.follow_up_1_time(
+        facts.interview.end, decision_date=notes.decision_date, few_days=notes.few_days,
+        thank_you_basis=min(facts.thank_you_sent.values(), default=None) or reminder,
+        cal=s.cal, timing=s.timing, thank_you_reminder=reminder,
+    )
+
+
+def _returns(facts: CycleFacts) -> list[tuple[Mail, date]]:
+    """The out-of-office replies that name a return date, with that date."""
+    return [(m, m.classification.return_date) for m in facts.out_of_office
+            if m.classification.return_date is not None]
+
+
 def _follow_up_times(facts: CycleFacts, s: Settings) -> tuple[datetime, datetime, datetime]:
-    iv, notes = facts.interview, facts.notes
-    t0 = iv.end
-    basis = min(facts.thank_you_sent.values(), default=None) or rules.thank_you_reminder_time(
-        t0, s.cal, s.timing
-    )
-    fu1 = rules.follow_up_1_time(
-        t0, decision_date=notes.decision_date, few_days=notes.few_days,
-        thank_you_basis=basis, cal=s.cal, timing=s.timing,
-    )
+    fu1 = _first_follow_up(facts, s)
     fu2 = rules.follow_up_2_time(fu1, s.cal, s.timing)
-    for mail in facts.out_of_office:
-        back = mail.classification.return_date
-        if back is None:
-            continue
+    for mail, back in _returns(facts):
         if fu1 > mail.date:
             fu1 = rules.after_out_of_office(fu1, back, mail.date, s.cal, s.timing)
             fu2 = max(fu2, rules.follow_up_2_time(fu1, s.cal, s.timing))
         elif fu2 > mail.date:
             fu2 = rules.after_out_of_office(fu2, back, mail.date, s.cal, s.timing)
-    return fu1, fu2, rules.move_on_time(t0, s.cal, s.timing)
+    return fu1, fu2, move_on_at(facts, s)
 
 
 def primary_contact(facts: CycleFacts) -> Person | None:
@@ -153,18 +209,22 @@ def primary_contact(facts: CycleFacts) -> Person | None:
     return people[0]
 
 
-def wanted(facts: CycleFacts, s: Settings) -> list[Wanted]:
-    """Every artifact this interview's cycle wants, whether due yet or not."""
+def wanted(facts: CycleFacts, s: Settings, now: datetime) -> list[Wanted]:
+    """Every artifact this interview's cycle wants, whether due yet or not. A cycle closed by
+    ``now`` (answered, rejected, stale, decided) wants no nudges: the planner retires them."""
     iv = facts.interview
     if iv.cancelled:
         return []
+    closed = facts.closure is not None and facts.closure.at <= now
     people = ",".join(f"{p.email}:{p.name}" for p in iv.interviewers)
     facts.basis = fingerprint(iv.company, iv.role, iv.title, iv.phone, people, facts.notes,
                               s.profile, TEXT_VERSION)
     out = [_notes_reminder(facts, s)]
-    out += _thank_yous(facts, s)
-    if not facts.superseded:
-        out += _follow_ups(facts, s)
+    if not closed:
+        # Follow-ups first, so the thank-yous reuse follow-up 1 from the full computation.
+        later = [] if facts.superseded else _follow_ups(facts, s)
+        out += _thank_yous(facts, s)
+        out += later
     if facts.closure and facts.closure.state is ApplicationState.REJECTED:
         out += _after_rejection(facts, s)
     return out
@@ -174,42 +234,53 @@ def _reminder(
     facts: CycleFacts, kind: ArtifactKind, due: datetime, create_at: datetime, *,
     step: int = 1, nudge: bool = True, **text: object,
 ) -> Wanted:
+    key = artifact_key(facts.interview.id, kind, None, step)
+    # The text arguments as one string, which the garbage collector need not track.
+    sources = (facts.basis, key, due.timestamp(), str(sorted(text.items())))
+    return Wanted(key, kind, due, create_at, None, nudge, sources,
+                  _build_reminder, (facts, kind, key, due, text))
+
+
+def _build_reminder(
+    facts: CycleFacts, kind: ArtifactKind, key: str, due: datetime, text: dict[str, object]
+) -> Artifact:
     iv = facts.interview
-    key = artifact_key(iv.id, kind, None, step)
+    title, description = drafts.reminder(kind, iv, notes=facts.notes, **text)  # type: ignore[arg-type]
+    content = ReminderContent(title=title, description=description, start=due)
+    return Artifact(key, kind, iv.id, iv.application_id, due, None, reminder=content)
 
-    def build() -> Artifact:
-        title, description = drafts.reminder(kind, iv, notes=facts.notes, **text)  # type: ignore[arg-type]
-        content = ReminderContent(title=title, description=description, start=due)
-        return Artifact(key, kind, iv.id, iv.application_id, due, None, reminder=content)
 
-    inputs = fingerprint(facts.basis, key, due.timestamp(), sorted(text.items()))
-    return Wanted(key, kind, due, create_at, None, nudge, inputs, build)
+Compose = Callable[..., tuple[str, str]]  # (subject, body) from drafts.py
 
 
 def _draft(
     facts: CycleFacts, kind: ArtifactKind, to: Person, due: datetime,
-    text: Callable[[], tuple[str, str]], *, step: int = 1, extra: object = None,
+    compose: Compose, compose_args: tuple[object, ...], *, step: int = 1, extra: object = None,
     nudge: bool = True,
     thread: tuple[str | None, str | None] | None = None,
 ) -> Wanted:
-    """``extra``: whatever else ``text`` depends on beyond the interview and notes."""
-    iv = facts.interview
-    key = artifact_key(iv.id, kind, to.email, step)
+    """The text is ``compose(*compose_args)``; ``extra``: whatever else it depends on beyond
+    the interview and notes."""
+    key = artifact_key(facts.interview.id, kind, to.email, step)
     thread_id, parent = thread or facts.thread.get(to.email, (None, None))
+    sources = (facts.basis, key, due.timestamp(), to.name, thread_id, parent, extra)
+    return Wanted(key, kind, due, due, to.email, nudge, sources, _build_draft,
+                  (facts.interview, kind, key, to, due, compose, compose_args, thread_id, parent))
 
-    def build() -> Artifact:
-        subject, body = text()
-        # What the provider stores is the sanitised subject; hash that, or every draft
-        # would look edited by the user.
-        subject = drafts.sanitize_header_text(subject)
-        content = DraftContent(
-            to=to, subject=subject, body=body, in_reply_to=parent,
-            references=(parent,) if parent else (), thread_id=thread_id,
-        )
-        return Artifact(key, kind, iv.id, iv.application_id, due, to.email, draft=content)
 
-    inputs = fingerprint(facts.basis, key, due.timestamp(), to.name, thread_id, parent, extra)
-    return Wanted(key, kind, due, due, to.email, nudge, inputs, build)
+def _build_draft(
+    iv: Interview, kind: ArtifactKind, key: str, to: Person, due: datetime,
+    compose: Compose, compose_args: tuple[object, ...], thread_id: str | None, parent: str | None,
+) -> Artifact:
+    subject, body = compose(*compose_args)
+    # What the provider stores is the sanitised subject; hash that, or every draft
+    # would look edited by the user.
+    subject = drafts.sanitize_header_text(subject)
+    content = DraftContent(
+        to=to, subject=subject, body=body, in_reply_to=parent,
+        references=(parent,) if parent else (), thread_id=thread_id,
+    )
+    return Artifact(key, kind, iv.id, iv.application_id, due, to.email, draft=content)
 
 
 def _notes_reminder(facts: CycleFacts, s: Settings) -> Wanted:
@@ -220,15 +291,14 @@ def _notes_reminder(facts: CycleFacts, s: Settings) -> Wanted:
 
 def _thank_yous(facts: CycleFacts, s: Settings) -> list[Wanted]:
     iv, t0 = facts.interview, facts.interview.end
-    fu1 = follow_up_times(facts, s)[0]
-    fu_date = s.cal.local(fu1).date()
+    fu_date = s.cal.local(follow_up_1_at(facts, s)).date()
     out = [
         _draft(facts, K.THANK_YOU_DRAFT, person, t0,
-               functools.partial(drafts.thank_you, iv, person, facts.notes, fu_date, s.profile),
+               drafts.thank_you, (iv, person, facts.notes, fu_date, s.profile),
                extra=fu_date)
         for person in iv.interviewers
     ]
-    due = rules.thank_you_reminder_time(t0, s.cal, s.timing)
+    due = thank_you_reminder_at(facts, s)
     out.append(_reminder(facts, K.THANK_YOU_REMINDER, due, t0, drafts=len(iv.interviewers)))
     return out
 
@@ -241,11 +311,11 @@ def _follow_ups(facts: CycleFacts, s: Settings) -> list[Wanted]:
     contact = primary_contact(facts)
     if contact is not None:
         out.append(_draft(facts, K.FOLLOW_UP_DRAFT, contact, fu1,
-                          functools.partial(drafts.follow_up, iv, contact, facts.notes, s.profile, 1)))
+                          drafts.follow_up, (iv, contact, facts.notes, s.profile, 1)))
     if facts.notes.email_only and contact is not None:
         out.append(_reminder(facts, K.FOLLOW_UP_REMINDER, fu2, t0, step=2))
         out.append(_draft(facts, K.FOLLOW_UP_DRAFT, contact, fu2,
-                          functools.partial(drafts.follow_up, iv, contact, facts.notes, s.profile, 2),
+                          drafts.follow_up, (iv, contact, facts.notes, s.profile, 2),
                           step=2))
     else:
         phone = facts.notes.phone or iv.phone
@@ -265,7 +335,7 @@ def _after_rejection(facts: CycleFacts, s: Settings) -> list[Wanted]:
     if to is not None:
         thread = (by.message.thread_id, by.message.message_id) if by is not None else None
         out.append(_draft(facts, K.FEEDBACK_DRAFT, to, at,
-                          functools.partial(drafts.feedback, iv, to, s.profile),
+                          drafts.feedback, (iv, to, s.profile),
                           nudge=False, thread=thread))
     reflect = s.cal.into_working_hours(s.cal.add_days(at, 1))
     out.append(_reminder(facts, K.REFLECT_REMINDER, reflect, at, nudge=False))

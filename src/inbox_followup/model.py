@@ -6,6 +6,7 @@ the user's zone is applied by :mod:`inbox_followup.rules`, never here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,7 +30,9 @@ class ArtifactKind(StrEnum):
 
     @property
     def is_draft(self) -> bool:
-        return self.value.endswith("_draft")
+        # A StrEnum member is its value; going through ``.value`` costs an enum descriptor
+        # call, and the planner asks this tens of thousands of times a pass.
+        return self.endswith("_draft")
 
 
 class ArtifactState(StrEnum):
@@ -122,7 +125,7 @@ class Interview:
     forced: bool = False
     cancelled: bool = False
 
-    @property
+    @functools.cached_property
     def application_id(self) -> str:
         return application_id(self.company, self.domain)
 
@@ -164,6 +167,9 @@ class Notes:
     @property
     def is_empty(self) -> bool:
         return self == Notes()
+
+
+NO_NOTES = Notes()  # shared: a pass over thousands of interviews with no notes makes one
 
 
 @dataclass(frozen=True)
@@ -268,7 +274,7 @@ def draft_fingerprint(to: str, subject: str, body: str) -> str:
 
 def artifact_key(interview_id: str, kind: ArtifactKind, recipient: str | None, step: int = 1) -> str:
     """The stable key ``ifu-<interview>-<kind>-<recipient>`` tagged on everything created."""
-    slug = kind.value if step == 1 else f"{kind.value}{step}"
+    slug = str(kind) if step == 1 else f"{kind}{step}"
     who = (recipient or "self").lower()
     return f"ifu-{interview_id}-{slug}-{who}"
 

@@ -17,6 +17,7 @@ from . import cycle
 from .cycle import Closure, CycleFacts, Settings, Wanted
 from .matching import AppMail, Mail, index_mail
 from .model import (
+    NO_NOTES,
     ApplicationState,
     Artifact,
     ArtifactKind,
@@ -161,8 +162,8 @@ def _upcoming(
                 w.key not in ledger or ledger[w.key].state is LedgerState.DELETED
             ):
                 out.append(w.create_at)
-        if facts.closure is None and facts.times is not None and facts.times[2] > now:
-            out.append(facts.times[2])  # the move-on: the cycle closes then
+        if facts.closure is None and facts.move_on is not None and facts.move_on > now:
+            out.append(facts.move_on)  # the move-on: the cycle closes then
     return out
 
 
@@ -170,7 +171,7 @@ def _facts(
     iv: Interview, siblings: Sequence[Interview], app_mail: AppMail, snap: Snapshot,
     settings: Settings, now: datetime, entries: Sequence[LedgerEntry],
 ) -> CycleFacts:
-    facts = CycleFacts(iv, snap.notes.get(iv.id, Notes()))
+    facts = CycleFacts(iv, snap.notes.get(iv.id, NO_NOTES))
     facts.superseded = any(j.start > iv.start and not j.cancelled for j in siblings if j is not iv)
     for entry in entries:
         if entry.kind is ArtifactKind.THANK_YOU_DRAFT and entry.recipient:
@@ -182,13 +183,13 @@ def _facts(
             facts.thread[entry.recipient] = (thread, parent)
     closure = cycle.outcome_closure(snap.outcomes.get(iv.application_id), iv)
     closure = closure or cycle.answer_closure(iv, app_mail.inbound)
-    facts.out_of_office = [
+    facts.out_of_office = tuple(
         m for m in app_mail.inbound
         if m.classification.kind is ReplyKind.AUTO_REPLY and m.date > iv.end
         and m.classification.return_date is not None and (closure is None or m.date < closure.at)
-    ]
+    )
     if closure is None and not facts.superseded:
-        move_on = cycle.follow_up_times(facts, settings)[2]
+        move_on = cycle.move_on_at(facts, settings)
         if move_on <= now:
             closure = Closure(ApplicationState.STALE, move_on)
     facts.closure = closure
@@ -202,7 +203,7 @@ def _plan_interview(
 ) -> tuple[CycleFacts, list[Wanted]]:
     entries = by_interview.get(iv.id, [])
     facts = _facts(iv, siblings, app_mail, snap, settings, now, entries)
-    wanted = cycle.wanted(facts, settings)
+    wanted = cycle.wanted(facts, settings, now)
     closed = facts.closure is not None and facts.closure.at <= now
     active = {w.key: w for w in wanted if not (w.nudge and closed) and w.create_at <= now}
     for w in wanted:

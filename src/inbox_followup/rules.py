@@ -49,6 +49,8 @@ class Timing:
 
 def _utc(dt: datetime) -> datetime:
     """``dt`` as a UTC instant; raises ValueError for a naive datetime."""
+    if dt.tzinfo is UTC:
+        return dt  # the common case (stored and provider times are UTC): nothing to convert
     if dt.tzinfo is None or dt.utcoffset() is None:
         # astimezone() would silently read a naive value in the machine's zone.
         raise ValueError(f"naive datetime {dt.isoformat()}: the rules need timezone-aware times")
@@ -67,6 +69,13 @@ class WorkCalendar:
     tz: ZoneInfo
     hours: WorkingHours = field(default_factory=WorkingHours)
     holidays: frozenset[date] = frozenset()
+    # A pass over thousands of interviews asks for the same few dozen dates again and again.
+    # These memos hold answers that depend only on the fields above, so they never change a
+    # result; they are left out of equality and hashing.
+    _walls: dict[tuple[date, time], datetime] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _next_days: dict[date, date] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def local(self, dt: datetime) -> datetime:
         """``dt`` in the user's zone. Raises ValueError for a naive datetime."""
@@ -74,10 +83,14 @@ class WorkCalendar:
 
     def wall(self, d: date, t: time) -> datetime:
         """``d`` at wall time ``t`` in the zone (RFC 5545 reading of gaps and repeats)."""
-        # fold=0 uses the offset before a transition; the UTC round trip normalises a
-        # time in the gap to the real wall time after it (02:30 -> 03:30 in spring).
-        naive = datetime.combine(d, t.replace(tzinfo=None))
-        return naive.replace(tzinfo=self.tz, fold=0).astimezone(UTC).astimezone(self.tz)
+        found = self._walls.get((d, t))
+        if found is None:
+            # fold=0 uses the offset before a transition; the UTC round trip normalises a
+            # time in the gap to the real wall time after it (02:30 -> 03:30 in spring).
+            naive = datetime.combine(d, t.replace(tzinfo=None))
+            found = naive.replace(tzinfo=self.tz, fold=0).astimezone(UTC).astimezone(self.tz)
+            self._walls[(d, t)] = found
+        return found
 
     def is_working_day(self, d: date) -> bool:
         """A weekday in ``hours.days`` that is not a public holiday."""
@@ -97,6 +110,12 @@ class WorkCalendar:
 
         Raises ValueError when no day is a working day (empty ``days`` or endless holidays).
         """
+        found = self._next_days.get(d)
+        if found is None:
+            found = self._next_days[d] = self._search_working_day(d)
+        return found
+
+    def _search_working_day(self, d: date) -> date:
         if not self.hours.days:
             raise ValueError("working_hours.days is empty: no day is a working day")
         for offset in range(1, _MAX_SEARCH_DAYS):
@@ -193,13 +212,14 @@ def thank_you_reminder_time(t0: datetime, cal: WorkCalendar, timing: Timing) -> 
 
 def follow_up_1_time(
     t0: datetime, *, decision_date: date | None, few_days: bool, thank_you_basis: datetime,
-    cal: WorkCalendar, timing: Timing,
+    cal: WorkCalendar, timing: Timing, thank_you_reminder: datetime | None = None,
 ) -> datetime:
     """Follow-up 1: the morning ``decision_grace_business_days`` after a decision date;
     for "in a few days", ``few_days`` after T0; otherwise ``follow_up_days`` after
     ``thank_you_basis`` (when the thank-you was sent, or its reminder while unsent).
     Always inside working hours and never before the thank-you reminder: a time that
     would be is moved to the next working morning after the reminder.
+    ``thank_you_reminder``: that reminder's time when the caller already has it.
 
     Raises ValueError for naive datetimes or a calendar without working days.
     """
@@ -210,7 +230,7 @@ def follow_up_1_time(
         due = cal.into_working_hours(cal.add_days(t0, timing.few_days))
     else:
         due = cal.into_working_hours(cal.add_days(thank_you_basis, timing.follow_up_days))
-    floor = thank_you_reminder_time(t0, cal, timing)
+    floor = thank_you_reminder or thank_you_reminder_time(t0, cal, timing)
     if _utc(due) <= _utc(floor):
         due = cal.next_working_morning(floor)
     return due
