@@ -101,6 +101,9 @@ class GmailModel:
         self.min_history = 0
         self.now_ms = FAKE_NOW_MS
         self.rewrite_message_id_on_send = False
+        # Gmail may record a sent draft as labels changed on the same message instead of a
+        # new message (https://github.com/elie222/inbox-zero/pull/2619).
+        self.send_relabels = False
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
 
@@ -139,12 +142,25 @@ class GmailModel:
     def user_sends_draft(self, draft_id: str) -> FakeMessage:
         """As Gmail does: the draft is deleted and a new SENT message joins its thread."""
         old = self.messages[self.drafts.pop(draft_id)]
+        if self.send_relabels:
+            return self._relabel_sent(old)
         self._remove(old.id)
         raw = old.raw
         if self.rewrite_message_id_on_send:
             raw = re.sub(rb"(?im)^Message-ID:[^\r\n]*", f"Message-ID: <sent{old.id}@mail.gmail.com>"
                          .encode(), raw, count=1)
         return self._add(raw, ["SENT"], old.thread_id, self.now_ms)
+
+    def _relabel_sent(self, msg: FakeMessage) -> FakeMessage:
+        """SENT added, then DRAFT removed: the labelsAdded record still shows DRAFT."""
+        msg.labels.append("SENT")
+        self.history.append({"id": str(self._bump()), "messages": [msg.ref()],
+                             "labelsAdded": [{"message": msg.ref(), "labelIds": ["SENT"]}]})
+        msg.labels.remove("DRAFT")
+        msg.history_id = self._bump()
+        self.history.append({"id": str(msg.history_id), "messages": [msg.ref()],
+                             "labelsRemoved": [{"message": msg.ref(), "labelIds": ["DRAFT"]}]})
+        return msg
 
     def user_edits_draft(self, draft_id: str, raw: bytes, *, new_draft_id: bool = False) -> str:
         """An edit in a mail client: a new message (and with the web UI, maybe a new draft id)."""

@@ -160,6 +160,26 @@ def test_sending_is_seen_as_a_sent_message_in_the_thread(h: GoogleHarness) -> No
     assert m.message_id != ref.message_id
 
 
+def test_a_send_recorded_as_a_label_change_is_seen_as_sent(h: GoogleHarness) -> None:
+    """Gmail may record a sent draft as SENT added to the draft's own message rather than as
+    a new message (https://github.com/elie222/inbox-zero/pull/2619)."""
+    h.fake.gmail.send_relabels = True
+    p = h.new_provider()
+    cursor = p.mail_changes(None, WINDOW).cursor
+    ref = p.put_draft(draft(), None)
+    h.user_sends_draft(draft().key)
+    assert p.get_draft(ref) is None
+    h.fake.reset_counters()
+    [m] = p.mail_changes(cursor, WINDOW).messages
+    assert m.folder == "sent" and m.thread_id == ref.thread_id and m.key == draft().key
+    assert h.fake.calls("gmail.users.history.list") == 1
+    h.deliver(mail(1))  # labels added to an inbound message cost no second fetch
+    cursor = p.mail_changes(cursor, WINDOW).cursor
+    h.fake.reset_counters()
+    assert p.mail_changes(cursor, WINDOW).messages == ()
+    assert h.fake.calls("gmail.users.messages.get") == 0
+
+
 def test_a_draft_edited_in_the_web_ui_is_found_under_its_new_id(h: GoogleHarness) -> None:
     p = h.new_provider()
     a = draft()

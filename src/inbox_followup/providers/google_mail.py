@@ -2,11 +2,12 @@
 
 Reading (API-NOTES.md 2.2-2.3), with the ``gmail.metadata`` scope (headers, no bodies, no
 ``q`` search): ``users.history.list`` from the saved ``historyId`` with
-``historyTypes=messageAdded``, every page, then ``messages.get(format=metadata)`` with only the
-headers reply detection needs. Messages added as drafts are skipped without a fetch. A 404
-means the history id is too old: a bounded re-scan follows (``getProfile`` for the new
-baseline first, then ``messages.list`` newest first, stopping at the window's start or after
-:data:`RESCAN_LIMIT` messages), never an empty answer.
+``historyTypes=messageAdded,labelAdded`` (SENT added counts as a new sent message), every
+page, then ``messages.get(format=metadata)`` with only the headers reply detection needs.
+Messages added as drafts are skipped without a fetch. A 404 means the history id is too old:
+a bounded re-scan follows (``getProfile`` for the new baseline first, then ``messages.list``
+newest first, stopping at the window's start or after :data:`RESCAN_LIMIT` messages), never
+an empty answer.
 
 Drafts (API-NOTES.md 2.1): ``users.drafts.create`` with the raw RFC 5322 message from
 :func:`inbox_followup.drafts.build_mime` (an ``X-Inbox-Followup-Key`` header, a Message-ID
@@ -107,8 +108,12 @@ class GoogleMail:
         ids: dict[str, None] = {}
         page: str | None = None
         while True:
+            # labelAdded too: Gmail may record a sent draft as SENT added to the draft's own
+            # message rather than as a new message
+            # (https://github.com/elie222/inbox-zero/pull/2619).
             params: Json = {"userId": "me", "startHistoryId": start,
-                            "historyTypes": ["messageAdded"], "maxResults": PAGE_SIZE}
+                            "historyTypes": ["messageAdded", "labelAdded"],
+                            "maxResults": PAGE_SIZE}
             if page:
                 params["pageToken"] = page
             status, body = self.api.call(self.users.history().list(**params),
@@ -119,6 +124,11 @@ class GoogleMail:
                 for added in record.get("messagesAdded", []):
                     msg = added.get("message", {})
                     if msg.get("id") and not SKIP_LABELS & set(msg.get("labelIds", [])):
+                        ids[str(msg["id"])] = None
+                for labelled in record.get("labelsAdded", []):
+                    msg = labelled.get("message", {})
+                    # the message's labels here may still show DRAFT: checked when fetched
+                    if msg.get("id") and "SENT" in labelled.get("labelIds", []):
                         ids[str(msg["id"])] = None
             page = body.get("nextPageToken")
             if not page:
