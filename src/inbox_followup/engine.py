@@ -16,7 +16,7 @@ from .config import AccountConfig, Config
 from .cycle import Settings
 from .errors import ProviderError
 from .matching import Mail
-from .model import ArtifactKind, CalendarEvent, Interview, Notes, SyncWindow
+from .model import ArtifactKind, CalendarEvent, CalendarPage, Interview, Notes, SyncWindow
 from .providers.base import Provider
 from .settings import detection_rules
 from .store import Store
@@ -45,11 +45,27 @@ def observe(store: Store, provider: Provider, account: AccountConfig, config: Co
     """Read calendar and mail changes into the store. Raises ProviderError."""
     win = window(config, now)
     page = provider.calendar_changes(store.cursor(account.name, "calendar"), win)
-    store.apply_calendar_page(account.name, page)
+    store.apply_calendar_page(account.name, page, aged_out(store, account.name, page, win))
     mail = provider.mail_changes(store.cursor(account.name, "mail"), win)
     store.apply_mail_page(account.name, mail)
     _read_back_notes(store, page.events, now)
     return [(e.split(": ", 1)[0], e) for e in (*page.errors, *mail.errors)]
+
+
+def aged_out(store: Store, account: str, page: CalendarPage, win: SyncWindow) -> frozenset[str]:
+    """Stored events a complete read leaves out only because they ended before the window,
+    and that the ledger still refers to. A full read covers the window alone, so it cannot
+    tell "deleted" from "long past"; dropping them would make a past interview look removed
+    from the calendar, cancel what belongs to it and lose its application from ``status``."""
+    if not page.replaced_sources:
+        return frozenset()
+    returned = {e.id for e in page.events}
+    referenced = {e.interview_id for e in store.ledger(account).values()}
+    return frozenset(
+        e.id for e in store.events(account)
+        if e.source in page.replaced_sources and e.id not in returned and e.end < win.start
+        and detect.interview_id(account, e.id) in referenced
+    )
 
 
 def _read_back_notes(store: Store, events: Iterable[CalendarEvent], now: datetime) -> None:
@@ -67,16 +83,25 @@ def _read_back_notes(store: Store, events: Iterable[CalendarEvent], now: datetim
 
 def interviews(store: Store, account: AccountConfig, config: Config) -> list[Interview]:
     """Every stored event of the account that is an interview (or forced to be one)."""
+    return _detect_all(store, account, config)[0]
+
+
+def _detect_all(
+    store: Store, account: AccountConfig, config: Config
+) -> tuple[list[Interview], frozenset[str]]:
+    """(the interviews, the interview ids of events the user vetoed with ``ignore``)."""
     user = detect.UserIdentity(account.addresses)
     rules = detection_rules(config)
     overrides = store.overrides(account.name)
-    found = []
+    found, vetoed = [], set()
     for event in store.events(account.name):
         override = overrides.get(event.id) or overrides.get(event.uid)
+        if override == "ignore":
+            vetoed.add(detect.interview_id(account.name, event.id))
         iv = detect.detect(event, account=account.name, user=user, rules=rules, override=override)
         if iv is not None:
             found.append(iv)
-    return found
+    return found, frozenset(vetoed)
 
 
 def snapshot(store: Store, account: AccountConfig, config: Config) -> planner.Snapshot:
@@ -84,14 +109,15 @@ def snapshot(store: Store, account: AccountConfig, config: Config) -> planner.Sn
         Mail(m, replies.classify(m, account.addresses)) for m in store.messages(account.name)
     )
     all_notes = store.notes()
-    ivs = tuple(interviews(store, account, config))
+    found, vetoed = _detect_all(store, account, config)
+    ivs = tuple(found)
     merged = {
         iv.id: all_notes[iv.id].get("reminder", Notes()).merged(all_notes[iv.id].get("cli", Notes()))
         for iv in ivs if iv.id in all_notes
     }
     return planner.Snapshot(
         account=account.name, interviews=ivs, mails=mails, notes=merged,
-        outcomes=store.outcomes(), ledger=store.ledger(account.name),
+        outcomes=store.outcomes(), ledger=store.ledger(account.name), vetoed=vetoed,
     )
 
 

@@ -40,6 +40,7 @@ class Snapshot:
     notes: Mapping[str, Notes]
     outcomes: Mapping[str, tuple[Outcome, datetime]]
     ledger: Mapping[str, LedgerEntry]
+    vetoed: frozenset[str] = frozenset()  # interviews of events the user said are not ones
 
 
 @dataclass(frozen=True)
@@ -142,10 +143,12 @@ def plan(snap: Snapshot, settings: Settings, now: datetime, *, views: bool = Tru
         upcoming.extend(_upcoming(ivs, snap.ledger, now))
     known = {iv.id for iv in snap.interviews}
     for iid, entries in sorted(by_interview.items()):
-        if iid not in known:  # the event was deleted: its pending items go
+        if iid not in known:  # the event was deleted, or vetoed: its pending items go
             sent = mail.get(entries[0].application_id, AppMail([], [])).sent
+            vetoed = iid in snap.vetoed  # not an interview at all: its past reminders go too
+            reason = "not an interview (ignored)" if vetoed else "interview removed from the calendar"
             for entry in sorted(entries, key=lambda e: e.key):
-                actions.extend(_retire(entry, sent, now, "interview removed from the calendar"))
+                actions.extend(_retire(entry, sent, now, reason, history=not vetoed))
     return Plan(tuple(actions), tuple(apps), min(upcoming, default=None))
 
 
@@ -212,8 +215,12 @@ def _plan_interview(
     reason = f"application {facts.closure.state.value}" if facts.closure else "no longer due"
     if iv.cancelled:
         reason = "interview cancelled"
+    # A month of silence closes the cycle, but nobody answered: the drafts it made are still
+    # right to send, so they stay. An answer, a decision or a cancellation removes them.
+    stale = closed and not iv.cancelled and facts.closure is not None \
+        and facts.closure.state is ApplicationState.STALE
     for entry in sorted(entries, key=lambda e: e.key):
-        if entry.key not in active:
+        if entry.key not in active and not (stale and entry.kind.is_draft):
             actions.extend(_retire(entry, app_mail.sent, now, reason))
     return facts, wanted
 
@@ -240,8 +247,10 @@ def _converge(
 
 
 def _retire(
-    entry: LedgerEntry, sent: Sequence[MailMessage], now: datetime, reason: str
+    entry: LedgerEntry, sent: Sequence[MailMessage], now: datetime, reason: str, *,
+    history: bool = True,
 ) -> list[Action]:
+    """Remove what no longer belongs; ``history``: a reminder already past stays."""
     if entry.state is not LedgerState.LIVE:
         return []
     if entry.kind.is_draft:
@@ -249,7 +258,7 @@ def _retire(
         if sent_copy is not None:
             return [MarkSent(entry, sent_at(entry, sent_copy))]
         return [Cancel(entry, reason)]
-    return [Cancel(entry, reason)] if entry.due > now else []
+    return [Cancel(entry, reason)] if entry.due > now or not history else []
 
 
 def find_sent(entry: LedgerEntry, sent: Sequence[MailMessage]) -> MailMessage | None:

@@ -102,11 +102,18 @@ class Store:
             (account, kind, value),
         )
 
-    def apply_calendar_page(self, account: str, page: CalendarPage) -> None:
-        """Store a page of calendar changes and its cursor atomically."""
+    def apply_calendar_page(
+        self, account: str, page: CalendarPage, keep: frozenset[str] = frozenset()
+    ) -> None:
+        """Store a page of calendar changes and its cursor atomically. ``keep``: ids of
+        stored events that a complete source must not drop (see engine.aged_out)."""
         with self.transaction() as db:
             for source in page.replaced_sources:
-                db.execute("DELETE FROM events WHERE account=? AND source=?", (account, source))
+                rows = db.execute("SELECT id FROM events WHERE account=? AND source=?", (account, source))
+                db.executemany(
+                    "DELETE FROM events WHERE account=? AND id=?",
+                    [(account, r[0]) for r in rows.fetchall() if r[0] not in keep],
+                )
             db.executemany(
                 "DELETE FROM events WHERE account=? AND id=?",
                 [(account, i) for i in page.removed_ids],

@@ -198,10 +198,9 @@ def test_header_injection_from_the_calendar(env: LocalEnv) -> None:
         assert msg["X-Inbox-Followup-Key"]
 
 
-# --- bugs in modules this suite may not change (planner/cycle, engine) --------------------------
+# --- a vetoed event, and an interview that has aged out of the sync window ---------------------
 
 
-@pytest.mark.xfail(reason="cycle/planner: a vetoed event keeps its past notes reminder", strict=True)
 def test_ignore_removes_every_reminder_of_the_event(env: LocalEnv) -> None:
     env.sync(T0 + timedelta(minutes=30))
     assert env.cli("ignore", "acme-1") == 0
@@ -209,8 +208,6 @@ def test_ignore_removes_every_reminder_of_the_event(env: LocalEnv) -> None:
     assert env.reminders() == {}
 
 
-@pytest.mark.xfail(reason="an interview older than window.past_days vanishes from the store and "
-                   "is treated as cancelled: its unsent drafts are deleted", strict=True)
 def test_an_old_interview_is_not_treated_as_cancelled(env: LocalEnv, capsys: Any) -> None:
     env.sync(T0 + timedelta(minutes=30))
     later = T0 + timedelta(days=61)
@@ -244,3 +241,21 @@ def test_a_bounce_notice_names_only_the_companys_addresses(env: LocalEnv, capsys
     assert [n for n in app["notices"] if "bounced" in n] == [
         "mail to jane.doe@acme.io bounced on 2026-03-11: check the address"
     ]
+
+
+def test_a_stale_application_keeps_its_drafts_until_someone_answers(
+    env: LocalEnv, capsys: Any
+) -> None:
+    """A month of silence stops the nudges but the unsent drafts are still right to send;
+    an answer that comes later removes them like any other answer."""
+    env.sync(T0 + timedelta(minutes=30))
+    env.sync(T0 + timedelta(days=14))  # the follow-up draft is made (day 10 is a Saturday)
+    assert sorted(k.split("-")[2] for k in env.drafts()) == ["follow_up_draft", "thank_you_draft"]
+    month = T0 + timedelta(days=33)
+    assert env.sync(month) == 0
+    [app] = env.status(month, capsys)["applications"]
+    assert app["state"] == "stale"
+    assert len(env.drafts()) == 2
+    env.deliver("Jane Doe <jane.doe@acme.io>", "Re: Thank you", month + timedelta(days=2))
+    assert env.sync(month + timedelta(days=2, hours=1)) == 0
+    assert env.drafts() == {}
