@@ -30,7 +30,7 @@ from .model import (
 
 K = ArtifactKind
 # Bump when templates or text-making code change, so existing unedited items are rewritten.
-TEXT_VERSION = 1
+TEXT_VERSION = 2  # 2: the feedback draft answers as "Re: <their subject>"
 
 
 @dataclass(frozen=True)
@@ -334,8 +334,9 @@ def _after_rejection(facts: CycleFacts, s: Settings) -> list[Wanted]:
     out: list[Wanted] = []
     if to is not None:
         thread = (by.message.thread_id, by.message.message_id) if by is not None else None
+        subject = by.message.subject if by is not None else None
         out.append(_draft(facts, K.FEEDBACK_DRAFT, to, at,
-                          drafts.feedback, (iv, to, s.profile),
+                          drafts.feedback, (iv, to, s.profile, subject), extra=subject,
                           nudge=False, thread=thread))
     reflect = s.cal.into_working_hours(s.cal.add_days(at, 1))
     out.append(_reminder(facts, K.REFLECT_REMINDER, reflect, at, nudge=False))

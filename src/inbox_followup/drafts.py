@@ -394,10 +394,17 @@ def follow_up(interview: Interview, to: Person, notes: Notes, profile: Profile,
     return render(f"follow_up_{step}.txt", values, profile)
 
 
-def feedback(interview: Interview, to: Person, profile: Profile) -> tuple[str, str]:
-    """(subject, body) of the gracious reply to a rejection that asks for feedback.
-    Raises :class:`ConfigError` for a broken user template."""
-    return render("feedback.txt", _common(interview, to, profile), profile)
+def feedback(interview: Interview, to: Person, profile: Profile,
+             replying_to: str | None = None) -> tuple[str, str]:
+    """(subject, body) of the gracious reply to a rejection that asks for feedback. When it
+    answers the rejection (``replying_to``: that message's subject), the subject is "Re: "
+    and theirs, as a reply's is (RFC 5322 §3.6.5), which also keeps it in the thread for
+    clients that thread by subject. Raises :class:`ConfigError` for a broken user template."""
+    subject, body = render("feedback.txt", _common(interview, to, profile), profile)
+    theirs = sanitize_header_text(replying_to or "")
+    if theirs:
+        subject = theirs if theirs[:3].lower() == "re:" else f"Re: {theirs}"
+    return subject, body
 
 
 def _drafts_line(count: int, what: str) -> str:

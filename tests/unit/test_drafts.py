@@ -158,6 +158,16 @@ def test_feedback_draft() -> None:
     assert "stay in touch" in body
 
 
+@pytest.mark.parametrize(("theirs", "expected"), [
+    ("Your application at ACME", "Re: Your application at ACME"),
+    ("RE: Thank you for the ACME interview", "RE: Thank you for the ACME interview"),
+    ("Update\r\nBcc: evil@example.com", "Re: Update Bcc: evil@example.com"),
+])
+def test_feedback_answering_a_rejection_is_a_reply(theirs: str, expected: str) -> None:
+    subject, _ = feedback(interview(), JANE, PROFILE, replying_to=theirs)
+    assert subject == expected
+
+
 # --- reminders -----------------------------------------------------------------------------
 
 
