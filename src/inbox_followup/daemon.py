@@ -16,6 +16,7 @@ from types import FrameType
 from . import app
 from .config import Config
 from .lock import StateLock
+from .providers import SessionKeeper
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,12 @@ def run_forever(
         log.info("daemon started: %d account(s), polling every %ds",
                  len(config.accounts), config.poll_seconds)
         failures = passes = 0
+        opener = SessionKeeper()  # sign-in sessions outlive a pass
         while not stop.is_set():
             now = clock()
             report: app.SyncReport | None = None
             try:
-                report = app.sync_locked(config, now)
+                report = app.sync_locked(config, now, opener=opener)
                 failures = 0 if all(r.ok for r in report.results) else failures + 1
                 _log_report(report)
             except Exception:  # a bug must not kill the daemon; the pass is retried later

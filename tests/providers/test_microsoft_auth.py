@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import msal
 import pytest
@@ -197,3 +198,28 @@ def test_connect_without_the_sign_in_service_is_a_provider_error(tmp_path: Path)
 
     with pytest.raises(ProviderError, match="cannot reach Microsoft sign-in"):
         connect(account(), tmp_path, say=lambda _: None, http_client=Down(CLIENT, USER))
+
+
+def test_the_daemon_keeps_one_sign_in_session_per_account(tmp_path: Path) -> None:
+    """MSAL asks the sign-in service for the tenant's metadata whenever its application is
+    built: the daemon's opener builds it once, not once a poll."""
+    from inbox_followup.config import Config
+    from inbox_followup.providers import SessionKeeper
+
+    login = FakeLogin(CLIENT, USER)
+    connect(account(), tmp_path, say=lambda _: None, http_client=login)
+    config = Config(path=tmp_path / "config.yaml", timezone=ZoneInfo("UTC"), accounts=(account(),),
+                    state_dir=tmp_path)
+
+    def discovery_calls() -> int:
+        return sum(1 for method, url, _ in login.calls if "openid-configuration" in url)
+
+    keeper = SessionKeeper(http_client=login)
+    before = discovery_calls()
+    for _ in range(3):  # three passes
+        provider = keeper(account(), config)
+        assert provider.client._get_token(False) == "at-1"  # type: ignore[attr-defined]
+        provider.close()
+    assert discovery_calls() - before == 1
+    other = keeper(account(tenant="organizations"), config)  # other sign-in settings
+    assert other.client._get_token is not provider.client._get_token  # type: ignore[attr-defined]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from ..config import AccountConfig, Config
 from .base import Provider
 
@@ -27,3 +30,36 @@ def open_provider(account: AccountConfig, config: Config) -> Provider:
     from .microsoft import MicrosoftProvider
 
     return MicrosoftProvider(account, config.state_dir)
+
+
+class SessionKeeper:
+    """An opener for a long-running process: like :func:`open_provider`, but each Microsoft
+    account's sign-in session lives from one pass to the next.
+
+    MSAL fetches the tenant's OpenID configuration from Microsoft's sign-in service whenever
+    its application object is built (PublicClientApplication.__init__ in
+    https://github.com/AzureAD/microsoft-authentication-library-for-python/blob/dev/msal/application.py),
+    so a daemon that opened a new session every poll would ask for it every minute. A session
+    belongs to the account's settings: a config with other sign-in settings gets a new one.
+    """
+
+    def __init__(self, *, http_client: object | None = None) -> None:
+        """``http_client``: MSAL's, for tests that stand in for the sign-in service."""
+        self._http_client = http_client
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[object, ...], Callable[[bool], str]] = {}
+
+    def __call__(self, account: AccountConfig, config: Config) -> Provider:
+        if account.provider != "microsoft":
+            return open_provider(account, config)
+        from ..auth.microsoft import token_provider
+        from .microsoft import MicrosoftProvider
+
+        key = (account.name, account.client_id, account.tenant, account.token_command,
+               str(config.state_dir))
+        with self._lock:
+            tokens = self._tokens.get(key)
+            if tokens is None:
+                tokens = self._tokens[key] = token_provider(
+                    account, config.state_dir, http_client=self._http_client)
+        return MicrosoftProvider(account, config.state_dir, tokens=tokens)

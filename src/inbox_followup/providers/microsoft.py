@@ -10,6 +10,7 @@ the primary calendar only). Nothing here sends mail.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -40,13 +41,16 @@ class MicrosoftProvider:
         http_timeout: float = 30,
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
+        tokens: Callable[[bool], str] | None = None,
     ) -> None:
+        """``tokens``: a sign-in session kept from an earlier pass (see SessionKeeper);
+        a new one from the token cache or ``token_command`` otherwise."""
         self.account = account.name
         self.config = account
         self.client = GraphClient(
             account.name,
             graph_base(account),
-            token_provider(account, state_dir),
+            tokens or token_provider(account, state_dir),
             session=session,
             timeout=http_timeout,
             retry=retry,
