@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from inbox_followup import ical, reminders_ics
@@ -252,6 +252,115 @@ def test_exdate_and_window() -> None:
     assert sorted(e.start.day for e in events) == [1, 8, 22, 29]
 
 
+# --- recurrence bounds: ical_prescan.series_refusal --------------------------------------------
+
+SPRING = SyncWindow(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 10, 27, tzinfo=UTC))  # 240 d
+
+
+@pytest.mark.parametrize(("start", "extra", "says"), [
+    # 345,600 occurrences when expanded (15 s and 662 MB before the bound); now none at all
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=MINUTELY", "more than once a day"),
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=SECONDLY;COUNT=100000", "more than once a day"),
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=HOURLY;INTERVAL=2", "more than once a day"),
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=DAILY;BYHOUR=9,17", "more than once a day"),
+    ("DTSTART:20200101T000000Z", "RRULE:FREQ=MINUTELY;UNTIL=20200301T000000Z", "step through"),
+    ("DTSTART:00010101T150000Z", "RRULE:FREQ=DAILY", "to step through"),
+    ("DTSTART;VALUE=DATE:20250101", "RRULE:FREQ=DAILY\r\nDURATION:P3000D", "twice a daily"),
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=MINUTELY;UNTIL=2030-01-01", "cannot read RRULE"),
+], ids=["minutely", "secondly", "every-2-hours", "twice-a-day", "walk-to-window", "year-1",
+        "long-duration", "dashed-until"])
+def test_a_series_that_would_flood_is_left_out_unexpanded_and_named(start: str, extra: str,
+                                                                    says: str) -> None:
+    flood = vevent("flood", start, "DURATION:PT30M", *extra.split("\r\n"))
+    if "DURATION:P3000D" in extra:
+        flood = tuple(x for x in flood if x != "DURATION:PT30M")
+    events, [problem] = parse(cal(*flood, *vevent("good")), window=SPRING)
+    assert [e.id for e in events] == ["good"]  # the rest of the file is read as usual
+    assert problem.where == "test.ics: event 'Phone screen' (flood)"
+    assert says in problem.message
+
+
+@pytest.mark.parametrize(("start", "rule", "count"), [
+    ("DTSTART:20260504T150000Z", "FREQ=HOURLY;COUNT=8", 8),  # an onsite day of hourly slots
+    ("DTSTART:20260504T150000Z", "FREQ=MINUTELY;INTERVAL=30;UNTIL=20260504T170000Z", 5),
+    ("DTSTART:20260504T150000Z", "FREQ=HOURLY;INTERVAL=24", 176),  # daily, spelled hourly
+    ("DTSTART:19000101T150000Z", "FREQ=DAILY", 240),  # every day of the window, from 1900
+    ("DTSTART:20260101T150000Z", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU", 240),
+    ("DTSTART;VALUE=DATE:16040504", "FREQ=YEARLY", 1),  # Apple's birthdays without a year
+], ids=["hourly-block", "half-hourly-block", "hourly-24", "daily-1900", "weekly-7", "yearly-1604"])
+def test_series_within_the_bounds_are_read_in_full(start: str, rule: str, count: int) -> None:
+    events, problems = parse(cal(*vevent("s", start, "DURATION:PT30M", f"RRULE:{rule}")),
+                             window=SPRING)
+    assert problems == []
+    assert len(events) == count
+
+
+_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+_UNIT = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3_600, "DAILY": 86_400, "WEEKLY": 604_800,
+         "MONTHLY": 2_419_200, "YEARLY": 31_536_000}
+
+
+_RANK = {name: i for i, name in enumerate(_UNIT)}  # SECONDLY=0 ... YEARLY=6
+_PARTS = (("BYSECOND", 0, range(60)), ("BYMINUTE", 1, range(60)), ("BYHOUR", 2, range(24)),
+          ("BYMONTH", 5, range(1, 13)), ("BYDAY", 3, _DAYS), ("BYMONTHDAY", 3, [1, 2, 15, 28, -1]))
+
+
+@st.composite
+def _rule(draw: st.DrawFn) -> str:
+    freq = draw(st.sampled_from(list(_UNIT)))
+    interval = draw(st.one_of(st.just(1), st.integers(2, 30)))
+    parts = [f"FREQ={freq}", f"INTERVAL={interval}"]
+    # dateutil steps on to the year 9999 when a rule can never match (38 s for one), so none
+    # here can: a BY part at or above FREQ's own unit (a filter) only with INTERVAL=1, only
+    # month days every month has, and no nth weekday beside them.
+    for name, rank, values in _PARTS:
+        if rank >= _RANK[freq] and interval > 1:
+            continue
+        if name == "BYDAY" and freq in ("MONTHLY", "YEARLY"):
+            values = [*values, "1MO", "-1FR", "1SU"]
+        nth = parts[-1].startswith("BYDAY=") and any(c.isdigit() for c in parts[-1])
+        chosen = draw(st.lists(st.sampled_from(list(values)), max_size=4, unique=True))
+        if chosen and not (name == "BYMONTHDAY" and nth) and draw(st.booleans()):
+            parts.append(f"{name}={','.join(map(str, chosen))}")
+    if draw(st.booleans()):
+        parts.append(f"COUNT={draw(st.integers(1, 60))}")
+    return ";".join(parts)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_rule(), st.integers(0, 40), st.integers(0, 60), st.integers(0, 400))
+def test_the_bound_is_never_below_the_real_expansion(text: str, before: int, span: int,
+                                                     day: int) -> None:
+    from dateutil.rrule import rrulestr
+    from icalendar import vRecur
+
+    from inbox_followup import ical_prescan
+
+    rule = vRecur.from_ical(text)
+    unit = timedelta(seconds=_UNIT[str(rule["FREQ"][0])])
+    start = datetime(2026, 1, 1, 9, 30, tzinfo=BERLIN) + timedelta(days=day)  # crosses DST
+    low = (start + before * unit).astimezone(UTC)
+    high = low + span * unit
+    try:
+        expansion = rrulestr(text, dtstart=start)
+    except ValueError:  # "byxxx generates an empty set": recurring-ical-events fails as well
+        assume(False)
+    starts = []
+    try:
+        for occurrence in expansion:
+            if occurrence > high:
+                break
+            if occurrence >= low:
+                starts.append(occurrence)
+    except ValueError:  # "interval and byhour resulting in empty rule", found only while stepping
+        assume(False)
+    assert len(starts) <= ical_prescan.starts_between(rule, start, low, high)
+    per_day: dict[object, int] = {}
+    for occurrence in starts:
+        per_day[occurrence.date()] = per_day.get(occurrence.date(), 0) + 1
+    assert max(per_day.values(), default=0) <= ical_prescan.times_per_day(rule)
+
+
 def test_single_events_outside_the_window_are_left_out() -> None:
     window = SyncWindow(datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 5, 31, tzinfo=UTC))
     data = cal(*vevent("before", "DTSTART:20260401T100000Z", "DTEND:20260401T110000Z"),
@@ -302,6 +411,24 @@ def test_each_file_reads_its_own_vtimezone() -> None:
     [plus1], _ = parse(custom("+0100"))
     assert plus5.start == datetime(2026, 5, 4, 5, tzinfo=UTC)
     assert plus1.start == datetime(2026, 5, 4, 9, tzinfo=UTC)
+
+
+_EVERY_MINUTE = ";".join(f"{part}={','.join(map(str, range(n)))}"
+                         for part, n in (("BYHOUR", 24), ("BYMINUTE", 60)))
+
+
+@pytest.mark.parametrize("rule", ["RRULE:FREQ=MINUTELY", "RRULE:FREQ=DAILY",
+                                  f"RRULE:FREQ=YEARLY;{_EVERY_MINUTE}"],
+                         ids=["minutely", "daily", "yearly-every-minute-of-a-day"])
+def test_a_vtimezone_that_changes_more_than_yearly_is_not_used(rule: str) -> None:
+    # icalendar expands an observance's RRULE to 2038 to build the zone (and dateutil again on
+    # every utcoffset): with FREQ=MINUTELY that took 343 s. Real zones change at most yearly.
+    zone = ("BEGIN:VTIMEZONE", "TZID:Office Time", "BEGIN:STANDARD", "DTSTART:19700101T000000",
+            "TZOFFSETFROM:+0500", "TZOFFSETTO:+0500", rule, "END:STANDARD", "END:VTIMEZONE")
+    [event], [problem] = parse(cal(*zone, *vevent("o", "DTSTART;TZID=Office Time:20260504T100000",
+                                                  "DTEND;TZID=Office Time:20260504T110000")))
+    assert event.start == datetime(2026, 5, 4, 10, tzinfo=BERLIN)  # the default zone instead
+    assert "unknown time zone Office Time" in problem.message
 
 
 def test_folded_lines_utf8_crlf_and_lf_only() -> None:
