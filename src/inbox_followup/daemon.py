@@ -47,13 +47,14 @@ def run_forever(
                  len(config.accounts), config.poll_seconds)
         failures = passes = 0
         opener = SessionKeeper()  # sign-in sessions outlive a pass
+        told: set[tuple[str, str]] = set()  # problems already logged
         while not stop.is_set():
             now = clock()
             report: app.SyncReport | None = None
             try:
                 report = app.sync_locked(config, now, opener=opener)
                 failures = 0 if all(r.ok for r in report.results) else failures + 1
-                _log_report(report)
+                told = _log_report(report, told)
             except Exception:  # a bug must not kill the daemon; the pass is retried later
                 log.exception("sync pass failed")
                 failures += 1
@@ -65,16 +66,22 @@ def run_forever(
     return 0
 
 
-def _log_report(report: app.SyncReport) -> None:
+def _log_report(report: app.SyncReport, told: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Log one pass; a problem still there from the pass before (a broken file is reported
+    until it is fixed) is not logged again. Returns the problems of this pass."""
+    now_told: set[tuple[str, str]] = set()
     for r in report.results:
         if r.error:
             log.error("%s: %s", r.account, r.error)
         for place, message in r.problems:
-            log.warning("%s: %s", place, message)
+            now_told.add((place, message))
+            if (place, message) not in told:
+                log.warning("%s: %s", place, message)
         t = r.tally
         if t.writes or t.kept_edited or t.sent:
             log.info("%s: %d created, %d updated, %d cancelled, %d kept as edited, %d sent",
                      r.account, t.created, t.updated, t.cancelled, t.kept_edited, t.sent)
+    return now_told
 
 
 def _install_signal_handlers(stop: threading.Event) -> None:

@@ -178,3 +178,21 @@ def test_kill_9_at_random_moments_never_duplicates(tmp_path: Path) -> None:
     assert (drafts, reminders) == expected
     again = env.process("sync", now=AFTER + timedelta(days=12))
     assert "0 created, 0 updated, 0 removed" in again.stdout
+
+
+def test_a_broken_event_is_reported_until_the_file_is_fixed(tmp_path: Path, capsys: Any) -> None:
+    """An unchanged file is not parsed again, but what was wrong with it still is: every
+    pass says so (exit 1, in status) until the user fixes the file."""
+    env = LocalEnv(tmp_path)
+    env.add_interview("acme-1", "Interview with ACME", T)
+    good = env.calendar.read_bytes()
+    broken = good.replace(b"END:VCALENDAR", b"BEGIN:VEVENT\r\nUID:bad-1\r\nSUMMARY:Interview with Bad"
+                          b"\r\nDTSTART:nope\r\nEND:VEVENT\r\nEND:VCALENDAR")
+    env.calendar.write_bytes(broken)
+    for hours in (1, 2):
+        assert env.sync(AFTER + timedelta(hours=hours)) == 1
+        doc = env.status(AFTER + timedelta(hours=hours), capsys)
+        assert any("bad-1" in p["message"] for p in doc["problems"]), doc["problems"]
+    env.calendar.write_bytes(good)
+    assert env.sync(AFTER + timedelta(hours=3)) == 0
+    assert env.status(AFTER + timedelta(hours=3), capsys)["problems"] == []

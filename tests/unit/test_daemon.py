@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from inbox_followup import app, daemon, engine
@@ -55,3 +57,22 @@ def test_runs_passes_until_stopped(tmp_path: Path) -> None:
     assert not thread.is_alive()
     assert len(passes) == 2
     assert (tmp_path / "reminders.ics").exists()  # the passes did their work
+
+
+def test_a_problem_that_stays_is_logged_once(tmp_path: Path, caplog: Any) -> None:
+    """A broken event is reported by every pass (status, exit code), but the daemon's log
+    says it once, not every poll."""
+    cfg = config(tmp_path)
+    cal = tmp_path / "calendar.ics"
+    cal.write_bytes(cal.read_bytes().replace(
+        b"END:VCALENDAR", b"BEGIN:VEVENT\r\nUID:bad-1\r\nDTSTART:nope\r\nEND:VEVENT\r\nEND:VCALENDAR"))
+    times = iter([NOW, NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)])
+    with caplog.at_level(logging.WARNING, logger="inbox_followup"):
+        daemon.run_forever(cfg, lambda: next(times), stop=_NeverSet(), max_passes=3)
+    said = [r for r in caplog.records if "bad-1" in r.getMessage()]
+    assert len(said) == 1
+
+
+class _NeverSet(threading.Event):
+    def wait(self, timeout: float | None = None) -> bool:
+        return False  # no sleeping between the passes of a test

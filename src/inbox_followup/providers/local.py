@@ -83,9 +83,15 @@ class LocalProvider:
         return [self.calendar]
 
     def calendar_changes(self, cursor: str | None, window: SyncWindow) -> CalendarPage:
-        """Re-parse the calendar files whose content changed since ``cursor`` (file hashes)."""
+        """Re-parse the calendar files whose content changed since ``cursor`` (file hashes).
+
+        The problems of a file (events it could not read) are kept in the cursor and said
+        again while the file is unchanged: they are fixed by editing it, not by waiting.
+        """
         old = json.loads(cursor) if cursor else {}
         old_files: dict[str, str] = old.get("files", {})
+        old_problems: dict[str, list[str]] = old.get("problems", {})
+        kept_problems: dict[str, list[str]] = {}
         same_window = old.get("window") == window.start.date().isoformat()
         files: dict[str, str] = {}
         events: list[CalendarEvent] = []
@@ -97,6 +103,9 @@ class LocalProvider:
             name = str(path)
             if same_window and old_files.get(name) == digest:
                 files[name] = digest
+                if old_problems.get(name):
+                    kept_problems[name] = old_problems[name]
+                    errors.extend(old_problems[name])
                 continue
             try:
                 parsed, problems = ical.parse_calendar(
@@ -108,15 +117,19 @@ class LocalProvider:
                 if name in old_files:
                     files[name] = old_files[name]  # keep what is stored; retry next pass
                 continue
-            errors.extend(f"{p.where}: {p.message}" for p in problems)
+            said = [f"{p.where}: {p.message}" for p in problems]
+            errors.extend(said)
+            if said:
+                kept_problems[name] = said
             files[name] = digest
             events.extend(parsed)
             replaced.add(name)
         replaced.update(set(old_files) - set(files) - {self._reminders_source})
         events.extend(self._reminder_events(old_files, files, replaced))
-        new_cursor = json.dumps(
-            {"files": files, "window": window.start.date().isoformat()}, sort_keys=True
-        )
+        state: dict[str, object] = {"files": files, "window": window.start.date().isoformat()}
+        if kept_problems:
+            state["problems"] = kept_problems
+        new_cursor = json.dumps(state, sort_keys=True)
         return CalendarPage(tuple(events), new_cursor, (), frozenset(replaced), tuple(errors))
 
     @property
