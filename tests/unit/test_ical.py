@@ -267,8 +267,15 @@ SPRING = SyncWindow(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 10, 27, tzi
     ("DTSTART:00010101T150000Z", "RRULE:FREQ=DAILY", "to step through"),
     ("DTSTART;VALUE=DATE:20250101", "RRULE:FREQ=DAILY\r\nDURATION:P3000D", "twice a daily"),
     ("DTSTART:20260504T150000Z", "RRULE:FREQ=MINUTELY;UNTIL=2030-01-01", "cannot read RRULE"),
+    # dateutil looks for the first of these day by day to the year 9999: about 3 s each
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "never occur"),
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=YEARLY;BYMONTH=4,6;BYMONTHDAY=31", "never occur"),
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=YEARLY;BYMONTH=1;BYYEARDAY=100", "never occur"),
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=MONTHLY;BYDAY=6FR", "never occur"),
+    ("DTSTART:20260504T150000Z", "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=7", "never occur"),
 ], ids=["minutely", "secondly", "every-2-hours", "twice-a-day", "walk-to-window", "year-1",
-        "long-duration", "dashed-until"])
+        "long-duration", "dashed-until", "february-30", "april-june-31", "yearday-100-in-january",
+        "sixth-friday", "seventh-monday"])
 def test_a_series_that_would_flood_is_left_out_unexpanded_and_named(start: str, extra: str,
                                                                     says: str) -> None:
     flood = vevent("flood", start, "DURATION:PT30M", *extra.split("\r\n"))
@@ -287,7 +294,14 @@ def test_a_series_that_would_flood_is_left_out_unexpanded_and_named(start: str, 
     ("DTSTART:19000101T150000Z", "FREQ=DAILY", 240),  # every day of the window, from 1900
     ("DTSTART:20260101T150000Z", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU", 240),
     ("DTSTART;VALUE=DATE:16040504", "FREQ=YEARLY", 1),  # Apple's birthdays without a year
-], ids=["hourly-block", "half-hourly-block", "hourly-24", "daily-1900", "weekly-7", "yearly-1604"])
+    # tight but possible: a leap year, a month with five Fridays, the last of something
+    # (DTSTART, 4 May, is always the first occurrence: RFC 5545 3.8.5.3)
+    ("DTSTART:20240229T150000Z", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", 0),
+    ("DTSTART:20260504T150000Z", "FREQ=MONTHLY;BYDAY=5FR", 3),  # 29 May, 31 July
+    ("DTSTART:20260504T150000Z", "FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-1", 6),  # 29 May to 25 Sep
+    ("DTSTART:20260504T150000Z", "FREQ=MONTHLY;BYMONTHDAY=-1", 6),  # 31 May to 30 Sep
+], ids=["hourly-block", "half-hourly-block", "hourly-24", "daily-1900", "weekly-7", "yearly-1604",
+        "february-29", "fifth-friday", "last-friday", "last-day"])
 def test_series_within_the_bounds_are_read_in_full(start: str, rule: str, count: int) -> None:
     events, problems = parse(cal(*vevent("s", start, "DURATION:PT30M", f"RRULE:{rule}")),
                              window=SPRING)
