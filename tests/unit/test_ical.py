@@ -604,3 +604,12 @@ def test_commas_semicolons_backslashes_and_newlines_survive() -> None:
     assert key == "k,;\\"
     assert back.title == "a,b;c\\d\ne"
     assert back.description == "line1\nline2\nline3\\n;,:\u202eevil"
+
+
+def test_a_crlf_escaped_as_backslash_r_n_leaves_no_backslash() -> None:
+    """Only \\n is a line-break escape (RFC 5545 3.3.11); a writer that escaped CRLF as \\r\\n
+    must not put a stray "\\r" into the title a company name is read from."""
+    lines = [line if not line.startswith("SUMMARY:")
+             else r"SUMMARY:Interview with Acme\r\nBcc: evil@example.com" for line in vevent("x")]
+    [event], _ = parse(cal(*lines))
+    assert event.title == "Interview with Acme\nBcc: evil@example.com"
