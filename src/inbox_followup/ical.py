@@ -8,9 +8,10 @@ rather than left to those libraries, each for a reason:
   member of a recurring series) and only the properties we read. icalendar 7 walks each
   content line character by character in Python (``Contentline.raw_parts``): a 5,000-event
   Google export (4.5 MB) took 4.4 s in full; trimmed to a 240-day window, about 1 s.
-* Time zones are resolved per file (IANA name, Windows name, ``/vendor/Area/City`` TZID, then
-  the file's own VTIMEZONE). icalendar caches VTIMEZONE definitions of non-IANA TZIDs in a
-  process-wide dict, first definition wins (``icalendar/timezone/tzp.py``,
+* Time zones are resolved per file (``ical_zones``: IANA name, Windows name,
+  ``/vendor/Area/City`` TZID, then the file's own VTIMEZONE). icalendar caches VTIMEZONE
+  definitions of non-IANA TZIDs in a process-wide dict, first definition wins
+  (``icalendar/timezone/tzp.py``,
   ``cache_timezone_component``), so one odd file would otherwise change how every later file
   of the daemon reads, and occurrence ids would drift between runs.
 * Recurrence ids are UTC strings, so a moved occurrence keeps its id and ids survive reparses.
@@ -25,17 +26,17 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events
 import x_wr_timezone
 from icalendar import Calendar, vText
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from .errors import ItemError
-from .ical_prescan import KEY_PROPERTY, prescan, series_refusal, zone_rule_ok
+from .ical_prescan import KEY_PROPERTY, prescan, series_refusal
+from .ical_zones import FileZones, zone_named, zoned
 from .model import Attendee, CalendarEvent, Problem, SyncWindow
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def _calendar_events(cal: _Comp, ctx: _Ctx) -> list[CalendarEvent]:
     # x-wr-timezone's walker, applied value by value: its to_standard() copies every changed
     # component, which cost 0.3 s on 5,000 events.
     walker = x_wr_timezone.UTCChangingWalker(cal_zone) if cal_zone is not None else None
-    zones = _Zones(cal)
+    zones = FileZones(cal)
     good: list[_Comp] = []
     for comp in [c for c in cal.subcomponents if c.name == "VEVENT"]:
         if "DTSTART" not in comp and method not in ("", "PUBLISH", "REQUEST", "ADD"):
@@ -183,7 +184,7 @@ def _calendar_zone(cal: _Comp, ctx: _Ctx) -> ZoneInfo | None:
     return zone
 
 
-def _prepare(comp: _Comp, zones: _Zones, walker: Any, ctx: _Ctx) -> None:
+def _prepare(comp: _Comp, zones: FileZones, walker: Any, ctx: _Ctx) -> None:
     """Check the event's dates, give it a UID if it has none, put every time in a zone."""
     start = _one(comp, "DTSTART")
     if start is None:
@@ -208,7 +209,7 @@ def _prepare(comp: _Comp, zones: _Zones, walker: Any, ctx: _Ctx) -> None:
                 unknown.add(tzid)
                 zone = ctx.default_tz
             for holder in _holders(prop):
-                holder.dt = _zoned(holder.dt, zone, walker, ctx.default_tz)
+                holder.dt = zoned(holder.dt, zone, walker, ctx.default_tz)
     if unknown:
         names = ", ".join(sorted(_clean(u)[:60] for u in unknown))
         ctx.problem(comp, f"unknown time zone {names}; read in {ctx.default_tz.key}")
@@ -232,62 +233,6 @@ def _one(comp: _Comp, name: str) -> Any:
         except Exception as exc:
             raise _Skip(f"unreadable {name} ({brief_error(exc)})") from exc
     return prop
-
-
-def _zoned(value: Any, zone: tzinfo | None, walker: Any, floating: tzinfo) -> Any:
-    """A TZID's zone for its wall time; UTC and floating times -> X-WR-TIMEZONE (if any)."""
-    if isinstance(value, tuple):  # RDATE;VALUE=PERIOD
-        return tuple(_zoned(v, zone, walker, floating) for v in value)
-    if not isinstance(value, datetime):
-        return value
-    # A trailing Z wins over TZID. Asked only of zones that answer at once: the tzinfo icalendar
-    # makes of a file's VTIMEZONE expands its RRULE from DTSTART (FREQ=MINUTELY: 169 s here).
-    utc = isinstance(value.tzinfo, ZoneInfo | timezone) and value.tzname() == "UTC"
-    if zone is not None and not utc:
-        return value.replace(tzinfo=zone)
-    if walker is not None:
-        return walker.walk_value_datetime(value)
-    return value.replace(tzinfo=floating) if value.tzinfo is None else value
-
-
-class _Zones:
-    """TZID -> tzinfo for one VCALENDAR: :func:`zone_named`, then the file's own VTIMEZONE."""
-
-    def __init__(self, cal: _Comp) -> None:
-        self._defined = {str(c.get("TZID", "")): c for c in cal.subcomponents
-                         if c.name == "VTIMEZONE"}
-        self._known: dict[str, tzinfo | None] = {}
-
-    def get(self, tzid: str) -> tzinfo | None:
-        if tzid not in self._known:
-            zone: tzinfo | None = zone_named(tzid)
-            if zone is None and tzid in self._defined:
-                defined = self._defined[tzid]
-                try:  # lookup_tzid=False: build from this file, not icalendar's shared cache
-                    if all(zone_rule_ok(rule, part["DTSTART"].dt) for part in defined.subcomponents
-                           for rule in _as_list(part.get("RRULE"))):
-                        zone = defined.to_tz(lookup_tzid=False)
-                except Exception:
-                    zone = None
-            self._known[tzid] = zone
-        return self._known[tzid]
-
-
-def zone_named(name: str) -> ZoneInfo | None:
-    """The IANA zone for an IANA name, a Windows name or a ``/vendor/.../Area/City`` TZID."""
-    cleaned = name.strip().strip('"').strip("/")
-    candidates = [cleaned]
-    if cleaned in WINDOWS_TO_OLSON:  # the table icalendar itself uses
-        candidates.append(WINDOWS_TO_OLSON[cleaned])
-    if name.strip().startswith("/"):  # RFC 5545 3.2.19 globally unique ids (libical, Lightning)
-        parts = cleaned.split("/")
-        candidates += ["/".join(parts[i:]) for i in range(1, len(parts))]
-    for candidate in candidates:
-        try:
-            return ZoneInfo(candidate)
-        except Exception:  # not found, or not a valid key at all
-            continue
-    return None
 
 
 # --- occurrences -------------------------------------------------------------------------------
