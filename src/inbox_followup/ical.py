@@ -395,9 +395,7 @@ def prop_text(comp: _Comp, name: str) -> str:
     value = comp.get(name)
     if isinstance(value, list):
         value = value[0] if value else None
-    # TEXT escapes are \\ \; \, \n and \N only (RFC 5545 3.3.11); writers that escape a CRLF
-    # as "\r\n" leave a literal "\r" that icalendar keeps: it would end up in a company name.
-    return "" if value is None else str(value).replace("\\r\n", "\n")
+    return "" if value is None else str(value)
 
 
 def unescape_text(value: Any) -> str:

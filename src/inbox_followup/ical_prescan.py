@@ -44,6 +44,13 @@ def _one_line(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).strip()
 
 
+# TEXT escapes are \\ \; \, \n and \N only (RFC 5545 3.3.11). Writers that escape a CRLF as
+# "\r\n" leave a "\r" that icalendar keeps as a backslash and an r, which then ends up in a
+# title or a company name. It is dropped here, on the escaped text, so that an escaped
+# backslash before an r ("\\r": the user's own text) is left alone.
+_CR_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\r(?=\\[nN])")
+
+
 def prescan(text: str, window: SyncWindow, source: str) -> str:
     """Unfold, then drop what is never read: VEVENTs far outside the window (unless part of a
     series), VTODO/VJOURNAL/..., VALARMs and properties we do not use.
@@ -51,7 +58,7 @@ def prescan(text: str, window: SyncWindow, source: str) -> str:
     Raises:
         ItemError: BEGIN/END do not balance (a truncated download, say).
     """
-    text = _UFOLD.sub("", text.replace("\r\n", "\n"))
+    text = _CR_ESCAPE.sub(r"\1", _UFOLD.sub("", text.replace("\r\n", "\n")))
     spans = _top_spans(text, window, source)
     metas = {s: _meta(text[s:e]) for s, e, kind in spans if kind == "VEVENT"}
     series = {uid for uid, is_series, _ in metas.values() if is_series and uid}

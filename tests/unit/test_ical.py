@@ -613,3 +613,6 @@ def test_a_crlf_escaped_as_backslash_r_n_leaves_no_backslash() -> None:
              else r"SUMMARY:Interview with Acme\r\nBcc: evil@example.com" for line in vevent("x")]
     [event], _ = parse(cal(*lines))
     assert event.title == "Interview with Acme\nBcc: evil@example.com"
+    kept = [line if not line.startswith("SUMMARY:") else r"SUMMARY:C:\\r\nX" for line in lines]
+    [event], _ = parse(cal(*kept))
+    assert event.title == "C:\\r\nX"  # an escaped backslash, then an r: the user's own text
