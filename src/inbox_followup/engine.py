@@ -60,10 +60,10 @@ def aged_out(store: Store, account: str, page: CalendarPage, win: SyncWindow) ->
     if not page.replaced_sources:
         return frozenset()
     returned = {e.id for e in page.events}
-    referenced = {e.interview_id for e in store.ledger(account).values()}
+    referenced = store.ledger_interviews(account)
     return frozenset(
-        e.id for e in store.events(account)
-        if e.source in page.replaced_sources and e.id not in returned and e.end < win.start
+        e.id for source in sorted(page.replaced_sources) for e in store.events(account, source)
+        if e.id not in returned and e.end < win.start
         and detect.interview_id(account, e.id) in referenced
     )
 

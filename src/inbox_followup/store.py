@@ -133,8 +133,13 @@ class Store:
             )
             self._set_cursor(db, account, "mail", page.cursor)
 
-    def events(self, account: str) -> list[CalendarEvent]:
-        rows = self.db.execute("SELECT data FROM events WHERE account=?", (account,))
+    def events(self, account: str, source: str | None = None) -> list[CalendarEvent]:
+        """The account's stored events; only those read from ``source`` when given."""
+        if source is None:
+            rows = self.db.execute("SELECT data FROM events WHERE account=?", (account,))
+        else:
+            rows = self.db.execute("SELECT data FROM events WHERE account=? AND source=?",
+                                   (account, source))
         return [codec.load_event(r[0]) for r in rows]
 
     def messages(self, account: str) -> list[MailMessage]:
@@ -186,6 +191,11 @@ class Store:
             )
 
     # --- the ledger ---------------------------------------------------------------------
+
+    def ledger_interviews(self, account: str) -> set[str]:
+        """The interview ids the account's ledger has rows for."""
+        rows = self.db.execute("SELECT DISTINCT interview_id FROM ledger WHERE account=?", (account,))
+        return {r[0] for r in rows}
 
     def ledger(self, account: str | None = None) -> dict[str, LedgerEntry]:
         query = f"SELECT {LEDGER_COLUMNS} FROM ledger"
