@@ -36,8 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from inbox_followup.app import MAX_CONCURRENT_ACCOUNTS
-from inbox_followup.providers.graph_client import KEY_PROPERTY
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
+from inbox_followup.sync.service import MAX_CONCURRENT_ACCOUNTS
 from tests.fakes.google_fake import LEAST_PRIVILEGE, GoogleFake
 from tests.fakes.graph_fake import GraphFake
 

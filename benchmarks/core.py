@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inbox_followup import drafts, rules
-from inbox_followup.cycle import Settings
-from inbox_followup.model import Interview, LedgerEntry, LedgerState, Person
-from inbox_followup.planner import Create, Plan, Snapshot, plan
+from inbox_followup.core import letters as drafts
+from inbox_followup.core import rules
+from inbox_followup.core.cycle import Settings
+from inbox_followup.core.model import Interview, LedgerEntry, LedgerState, Person
+from inbox_followup.core.planner import Create, Plan, Snapshot, plan
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from inbox_followup.model import Artifact, ArtifactKind, ReminderContent, SyncWindow
-from inbox_followup.providers.google import GoogleProvider
+from inbox_followup.core.model import Artifact, ArtifactKind, ReminderContent, SyncWindow
+from inbox_followup.providers.google.provider import GoogleProvider
 from inbox_followup.providers.retry import RetryPolicy
 from tests.contract.harness_google import account_for
 from tests.fakes.google_fake import GoogleFake

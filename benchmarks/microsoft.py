@@ -16,9 +16,9 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from inbox_followup.model import SyncWindow
-from inbox_followup.providers.graph_client import KEY_PROPERTY
-from inbox_followup.providers.microsoft import MicrosoftProvider
+from inbox_followup.core.model import SyncWindow
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
+from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 from inbox_followup.providers.retry import RetryPolicy
 from tests.contract.harness_microsoft import account_for
 from tests.fakes.graph_fake import GraphFake

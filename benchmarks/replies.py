@@ -30,9 +30,10 @@ from typing import Any
 import requests
 from icalendar import Calendar
 
-from inbox_followup import app, daemon
-from inbox_followup.config import Config, load
-from inbox_followup.providers.graph_client import KEY_PROPERTY
+from inbox_followup.cli import daemon
+from inbox_followup.config.loader import Config, load
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
+from inbox_followup.sync import service as app
 from tests.fakes.google_fake import GoogleFake
 from tests.fakes.graph_fake import GraphFake
 from tests.fakes.graph_state import address, graph_dt

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from inbox_followup.model import DraftSnapshot
+from inbox_followup.core.model import DraftSnapshot
 from inbox_followup.providers.base import Provider
 
 

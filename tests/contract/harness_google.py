@@ -17,10 +17,10 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
-from inbox_followup.config import AccountConfig
-from inbox_followup.drafts import snapshot_from_mime
-from inbox_followup.model import DraftSnapshot
-from inbox_followup.providers.google import GoogleProvider
+from inbox_followup.config.loader import AccountConfig
+from inbox_followup.core.letters import snapshot_from_mime
+from inbox_followup.core.model import DraftSnapshot
+from inbox_followup.providers.google.provider import GoogleProvider
 from inbox_followup.providers.retry import RetryPolicy
 
 from ..fakes.google_fake import GoogleFake

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
-from inbox_followup import reminders_ics
-from inbox_followup.drafts import snapshot_from_mime
-from inbox_followup.model import DraftSnapshot
-from inbox_followup.providers.local import LocalProvider
+from inbox_followup.core.letters import snapshot_from_mime
+from inbox_followup.core.model import DraftSnapshot
+from inbox_followup.formats import reminders_ics
+from inbox_followup.providers.local.provider import LocalProvider
 
 from .harness import SeenReminder
 

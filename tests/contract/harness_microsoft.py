@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inbox_followup.config import AccountConfig
-from inbox_followup.model import DraftSnapshot
-from inbox_followup.providers.graph_client import KEY_PROPERTY
-from inbox_followup.providers.microsoft import MicrosoftProvider
+from inbox_followup.config.loader import AccountConfig
+from inbox_followup.core.model import DraftSnapshot
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
+from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 from inbox_followup.providers.retry import RetryPolicy
 
 from ..fakes.graph_fake import GraphFake, event_start

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from inbox_followup.model import (
+from inbox_followup.core.model import (
     Artifact,
     ArtifactKind,
     CalendarEvent,

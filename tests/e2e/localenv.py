@@ -15,7 +15,7 @@ from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from inbox_followup.cli import main
+from inbox_followup.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox_followup.cli import main
-from inbox_followup.providers.google_calendar import REMINDERS_EVERY
+from inbox_followup.cli.main import main
+from inbox_followup.providers.google.calendar import REMINDERS_EVERY
 
 from ..contract.harness_google import GoogleHarness
 from .localenv import artifacts, states

@@ -239,7 +239,7 @@ def test_status_table_is_readable(env: LocalEnv, capsys: Any) -> None:
 
 
 def test_notes_typed_into_the_reminder_feed_the_drafts(env: LocalEnv, capsys: Any) -> None:
-    from inbox_followup import reminders_ics
+    from inbox_followup.formats import reminders_ics
 
     env.sync(T0 + timedelta(minutes=1))
     path = env.root / "reminders.ics"

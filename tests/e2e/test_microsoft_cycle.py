@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox_followup.cli import main
-from inbox_followup.providers.graph_client import KEY_PROPERTY
-from inbox_followup.providers.microsoft_calendar import REMINDERS_EVERY
+from inbox_followup.cli.main import main
+from inbox_followup.providers.microsoft.calendar import REMINDERS_EVERY
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
 from tests.fakes.graph_fake import GraphFake, event_start
 
 CHI = ZoneInfo("America/Chicago")

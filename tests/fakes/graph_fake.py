@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from inbox_followup.model import DraftSnapshot
+from inbox_followup.core.model import DraftSnapshot
 
 from . import graph_schema
 from .graph_odata import html_to_text, parse_prefer, parse_time, text_to_html

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox_followup import app, engine
-from inbox_followup.config import AccountConfig, Config, load
-from inbox_followup.lock import StateLock
-from inbox_followup.model import CalendarPage, MailPage, SyncWindow
+from inbox_followup.config.loader import AccountConfig, Config, load
+from inbox_followup.core.model import CalendarPage, MailPage, SyncWindow
 from inbox_followup.providers import open_provider
 from inbox_followup.providers.base import Provider
-from inbox_followup.providers.graph_client import KEY_PROPERTY
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
+from inbox_followup.sync import engine
+from inbox_followup.sync import service as app
+from inbox_followup.sync.lock import StateLock
 
 from ..e2e.localenv import LocalEnv
 from ..fakes.google_fake import GoogleFake

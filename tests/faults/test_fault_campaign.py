@@ -26,15 +26,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox_followup import app
-from inbox_followup.config import AccountConfig, Config, load
-from inbox_followup.drafts import snapshot_from_mime
-from inbox_followup.lock import StateLock
+from inbox_followup.config.loader import AccountConfig, Config, load
+from inbox_followup.core.letters import snapshot_from_mime
 from inbox_followup.providers.base import Provider
-from inbox_followup.providers.google import GoogleProvider
-from inbox_followup.providers.graph_client import KEY_PROPERTY
-from inbox_followup.providers.microsoft import MicrosoftProvider
+from inbox_followup.providers.google.provider import GoogleProvider
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
+from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 from inbox_followup.providers.retry import RetryPolicy
+from inbox_followup.sync import service as app
+from inbox_followup.sync.lock import StateLock
 
 from ..contract.harness_google import GoogleHarness
 from ..contract.harness_microsoft import MicrosoftHarness

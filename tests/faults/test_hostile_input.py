@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox_followup import app
-from inbox_followup.config import load
+from inbox_followup.config.loader import load
+from inbox_followup.sync import service as app
 
 CHI = ZoneInfo("America/Chicago")
 T = datetime(2026, 11, 19, 14, 0, tzinfo=CHI)

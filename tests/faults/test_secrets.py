@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox_followup.auth.google import SCOPES
-from inbox_followup.providers.graph_client import KEY_PROPERTY
+from inbox_followup.providers.google.auth import SCOPES
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
 
 from ..e2e.localenv import LocalEnv
 from ..fakes.google_fake import GoogleFake

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from inbox_followup.auth.google import (
+from inbox_followup.config.loader import AccountConfig
+from inbox_followup.core.model import SyncWindow
+from inbox_followup.errors import AuthError, ConfigError
+from inbox_followup.providers.google.auth import (
     PRIMARY_WRITE_SCOPE,
     SCOPES,
     CommandCredentials,
@@ -23,10 +26,7 @@ from inbox_followup.auth.google import (
     scopes_for,
     write_secret,
 )
-from inbox_followup.config import AccountConfig
-from inbox_followup.errors import AuthError, ConfigError
-from inbox_followup.model import SyncWindow
-from inbox_followup.providers.google import GoogleProvider
+from inbox_followup.providers.google.provider import GoogleProvider
 
 from ..fakes.google_fake import GoogleFake
 

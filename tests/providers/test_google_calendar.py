@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inbox_followup.core.model import Artifact, ArtifactKind, ReminderContent, SyncWindow
 from inbox_followup.errors import ItemError, ProviderError
-from inbox_followup.model import Artifact, ArtifactKind, ReminderContent, SyncWindow
-from inbox_followup.providers.google_calendar import REMINDERS_EVERY, event_id_for
+from inbox_followup.providers.google.calendar import REMINDERS_EVERY, event_id_for
 
 from ..contract.harness_google import USER, GoogleHarness
 from ..fakes.google_fake import LEAST_PRIVILEGE, S

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from inbox_followup.auth.google import SCOPES
+from inbox_followup.core.model import Artifact, ArtifactKind, CalendarPage, ReminderContent, SyncWindow
 from inbox_followup.errors import AuthError, ProviderError
-from inbox_followup.model import Artifact, ArtifactKind, CalendarPage, ReminderContent, SyncWindow
-from inbox_followup.providers import google, google_calendar, google_mail
+from inbox_followup.providers.google import calendar as google_calendar
+from inbox_followup.providers.google import mail as google_mail
+from inbox_followup.providers.google import provider as google
+from inbox_followup.providers.google.auth import SCOPES
 from inbox_followup.providers.retry import RetryPolicy
 
 from ..contract.harness_google import GoogleHarness

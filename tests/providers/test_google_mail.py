@@ -10,14 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox_followup.model import (
-    Artifact,
-    ArtifactKind,
-    DraftContent,
-    Person,
-    SyncWindow,
-    artifact_key,
-)
+from inbox_followup.core.model import Artifact, ArtifactKind, DraftContent, Person, SyncWindow, artifact_key
 
 from ..contract.harness_google import USER, GoogleHarness
 

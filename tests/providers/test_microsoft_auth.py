@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import msal
 import pytest
 
-from inbox_followup.auth.microsoft import SCOPES, cache_path, connect, token_provider
-from inbox_followup.config import AccountConfig
+from inbox_followup.config.loader import AccountConfig
 from inbox_followup.errors import AuthError, ConfigError, ProviderError
+from inbox_followup.providers.microsoft.auth import SCOPES, cache_path, connect, token_provider
 from tests.fakes.graph_login import FakeLogin
 
 CLIENT = "11111111-2222-3333-4444-555555555555"
@@ -203,7 +203,7 @@ def test_connect_without_the_sign_in_service_is_a_provider_error(tmp_path: Path)
 def test_the_daemon_keeps_one_sign_in_session_per_account(tmp_path: Path) -> None:
     """MSAL asks the sign-in service for the tenant's metadata whenever its application is
     built: the daemon's opener builds it once, not once a poll."""
-    from inbox_followup.config import Config
+    from inbox_followup.config.loader import Config
     from inbox_followup.providers import SessionKeeper
 
     login = FakeLogin(CLIENT, USER)

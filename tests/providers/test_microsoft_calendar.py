@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_followup.model import Artifact, ArtifactKind, ItemRef, ReminderContent, SyncWindow
-from inbox_followup.providers.graph_client import parse_time
-from inbox_followup.providers.microsoft_calendar import (
+from inbox_followup.core.model import Artifact, ArtifactKind, ItemRef, ReminderContent, SyncWindow
+from inbox_followup.providers.microsoft.calendar import (
     REMINDERS_EVERY,
     event_from_graph,
     key_from_transaction,
 )
+from inbox_followup.providers.microsoft.graph import parse_time
 from tests.contract.harness_microsoft import USER, MicrosoftHarness
 
 START = datetime(2026, 11, 19, 20, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from inbox_followup.core.model import Artifact, ArtifactKind, DraftContent, Person, SyncWindow
 from inbox_followup.errors import AuthError, ProviderError
-from inbox_followup.model import Artifact, ArtifactKind, DraftContent, Person, SyncWindow
-from inbox_followup.providers.graph_client import PREFER, GraphError
+from inbox_followup.providers.microsoft.graph import PREFER, GraphError
 from tests.contract.harness_microsoft import MicrosoftHarness
 from tests.fakes.graph_odata import parse_prefer
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from inbox_followup.providers.graph_client import PREFER
+from inbox_followup.providers.microsoft.graph import PREFER
 from tests.contract.harness_microsoft import TOKEN, MicrosoftHarness
 from tests.fakes.graph_schema import load
 

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox_followup.errors import ProviderError
-from inbox_followup.model import (
+from inbox_followup.core.model import (
     Artifact,
     ArtifactKind,
     DraftContent,
@@ -20,8 +19,9 @@ from inbox_followup.model import (
     SyncWindow,
     artifact_key,
 )
-from inbox_followup.providers.graph_client import KEY_PROPERTY
-from inbox_followup.providers.microsoft_mail import PENDING, message_from_graph
+from inbox_followup.errors import ProviderError
+from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
+from inbox_followup.providers.microsoft.mail import PENDING, message_from_graph
 from tests.contract.harness_microsoft import USER, MicrosoftHarness
 
 WINDOW = SyncWindow(datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))

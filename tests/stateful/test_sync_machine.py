@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from inbox_followup import engine
-from inbox_followup.config import parse
-from inbox_followup.model import LedgerState
-from inbox_followup.providers.local import LocalProvider
-from inbox_followup.settings import settings as core_settings
-from inbox_followup.store import Store
+from inbox_followup.config.loader import parse
+from inbox_followup.config.settings import settings as core_settings
+from inbox_followup.core.model import LedgerState
+from inbox_followup.providers.local.provider import LocalProvider
+from inbox_followup.sync import engine
+from inbox_followup.sync.store import Store
 
 from ..e2e.localenv import LocalEnv
 

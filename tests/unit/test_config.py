@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from inbox_followup.config import load, parse
+from inbox_followup.config.loader import load, parse
 from inbox_followup.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from inbox_followup import app, daemon, engine
-from inbox_followup.config import parse
+from inbox_followup.cli import daemon
+from inbox_followup.config.loader import parse
+from inbox_followup.sync import engine
+from inbox_followup.sync import service as app
 
 from ..e2e.localenv import LocalEnv
 

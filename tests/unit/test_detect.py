@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_followup import ical
-from inbox_followup.detect import (
+from inbox_followup.core.detect import (
     DetectionRules,
     UserIdentity,
     company_and_role,
@@ -23,7 +22,8 @@ from inbox_followup.detect import (
     is_public_domain,
     sanitize_name,
 )
-from inbox_followup.model import Attendee, CalendarEvent, Interview, Person, SyncWindow
+from inbox_followup.core.model import Attendee, CalendarEvent, Interview, Person, SyncWindow
+from inbox_followup.formats import ical
 
 RULES = DetectionRules()
 WORK = UserIdentity(frozenset({"Alex@MyCorp.com"}))

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox_followup.drafts import (
+from inbox_followup.core.letters import (
     PLACEHOLDER_MARK,
     PLACEHOLDERS,
     TEMPLATE_NAMES,
@@ -27,16 +27,9 @@ from inbox_followup.drafts import (
     snapshot_from_mime,
     thank_you,
 )
+from inbox_followup.core.model import ArtifactKind, DraftContent, Interview, Notes, Person, draft_fingerprint
+from inbox_followup.core.notes import NOTES_PROMPTS
 from inbox_followup.errors import ConfigError, ItemError
-from inbox_followup.model import (
-    ArtifactKind,
-    DraftContent,
-    Interview,
-    Notes,
-    Person,
-    draft_fingerprint,
-)
-from inbox_followup.notes import NOTES_PROMPTS
 
 JANE = Person("jane.doe@acme.com", "Jane Doe")
 ME = Person("alex@example.com", "Alex Morgan")

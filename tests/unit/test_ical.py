@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from inbox_followup import ical, reminders_ics
+from inbox_followup.core.model import CalendarEvent, Problem, ReminderContent, SyncWindow
 from inbox_followup.errors import ItemError
-from inbox_followup.model import CalendarEvent, Problem, ReminderContent, SyncWindow
+from inbox_followup.formats import ical, reminders_ics
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "ics"
 CORPUS_FILES = sorted(CORPUS.rglob("*.ics"))
@@ -348,7 +348,7 @@ def test_the_bound_is_never_below_the_real_expansion(text: str, before: int, spa
     from dateutil.rrule import rrulestr
     from icalendar import vRecur
 
-    from inbox_followup import ical_prescan
+    from inbox_followup.formats import ical_prescan
 
     rule = vRecur.from_ical(text)
     unit = timedelta(seconds=_UNIT[str(rule["FREQ"][0])])

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inbox_followup.core.model import MailMessage
 from inbox_followup.errors import ItemError
-from inbox_followup.mailparse import SNIPPET_CHARS, parse_message
-from inbox_followup.model import MailMessage
+from inbox_followup.formats.mailparse import SNIPPET_CHARS, parse_message
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "eml"
 FALLBACK = datetime(2030, 1, 1, tzinfo=UTC)

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox_followup import drafts, rules
-from inbox_followup.cycle import Settings
-from inbox_followup.matching import Mail
-from inbox_followup.model import (
+from inbox_followup.core import letters as drafts
+from inbox_followup.core import rules
+from inbox_followup.core.cycle import Settings
+from inbox_followup.core.matching import Mail
+from inbox_followup.core.model import (
     ArtifactKind,
     Classification,
     Interview,
@@ -23,7 +24,7 @@ from inbox_followup.model import (
     Person,
     ReplyKind,
 )
-from inbox_followup.planner import Cancel, Create, MarkSent, Plan, Restamp, Snapshot, Update, plan
+from inbox_followup.core.planner import Cancel, Create, MarkSent, Plan, Restamp, Snapshot, Update, plan
 
 ZONES = ["America/Chicago", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "UTC"]
 BASE = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_followup.mailparse import parse_message
-from inbox_followup.model import Classification, MailMessage, Person, ReplyKind
-from inbox_followup.replies import classify, is_rejection
+from inbox_followup.core.model import Classification, MailMessage, Person, ReplyKind
+from inbox_followup.core.replies import classify, is_rejection
+from inbox_followup.formats.mailparse import parse_message
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "eml"
 ME = frozenset({"me@example.com", "Alex@Work.example"})

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_followup.rules import (
+from inbox_followup.core.rules import (
     Timing,
     WorkCalendar,
     WorkingHours,

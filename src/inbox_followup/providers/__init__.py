@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ..config import AccountConfig, Config
-from .base import Provider
+from inbox_followup.config.loader import AccountConfig, Config
+from inbox_followup.providers.base import Provider
 
 
 def open_provider(account: AccountConfig, config: Config) -> Provider:
@@ -15,7 +15,7 @@ def open_provider(account: AccountConfig, config: Config) -> Provider:
     Raises ProviderError (or AuthError) when the account cannot be opened.
     """
     if account.provider == "local":
-        from .local import LocalProvider
+        from inbox_followup.providers.local.provider import LocalProvider
 
         assert account.calendar and account.reminders and account.maildir
         return LocalProvider(
@@ -24,10 +24,10 @@ def open_provider(account: AccountConfig, config: Config) -> Provider:
             self_addresses=account.addresses, sender_name=config.your_name,
         )
     if account.provider == "google":
-        from .google import GoogleProvider
+        from inbox_followup.providers.google.provider import GoogleProvider
 
         return GoogleProvider(account, config.state_dir, sender_name=config.your_name)
-    from .microsoft import MicrosoftProvider
+    from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 
     return MicrosoftProvider(account, config.state_dir)
 
@@ -52,8 +52,8 @@ class SessionKeeper:
     def __call__(self, account: AccountConfig, config: Config) -> Provider:
         if account.provider != "microsoft":
             return open_provider(account, config)
-        from ..auth.microsoft import token_provider
-        from .microsoft import MicrosoftProvider
+        from inbox_followup.providers.microsoft.auth import token_provider
+        from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 
         key = (account.name, account.client_id, account.tenant, account.token_command,
                str(config.state_dir))

@@ -17,14 +17,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from ..model import (
-    Artifact,
-    CalendarPage,
-    DraftSnapshot,
-    ItemRef,
-    MailPage,
-    SyncWindow,
-)
+from inbox_followup.core.model import Artifact, CalendarPage, DraftSnapshot, ItemRef, MailPage, SyncWindow
 
 
 @runtime_checkable

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from ..errors import ProviderError
+from inbox_followup.errors import ProviderError
 
 log = logging.getLogger(__name__)
 

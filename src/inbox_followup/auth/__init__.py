@@ -1,1 +1,0 @@
-"""OAuth flows and token files for Google and Microsoft accounts."""

@@ -1,0 +1,1 @@
+"""The command line and the daemon: parse, call the sync service, print."""

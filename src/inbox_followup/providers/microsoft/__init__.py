@@ -1,0 +1,1 @@
+"""Microsoft: Outlook calendar and mail through Microsoft Graph, signed in with MSAL."""
