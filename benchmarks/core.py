@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inbox_followup.core import letters as drafts
-from inbox_followup.core import rules
+from inbox_followup.config.templates import load_templates
+from inbox_followup.core import letters, rules
 from inbox_followup.core.cycle import Settings
 from inbox_followup.core.model import Interview, LedgerEntry, LedgerState, Person
 from inbox_followup.core.planner import Create, Plan, Snapshot, plan
@@ -38,7 +38,8 @@ def settings() -> Settings:
     """New settings, as every sync pass builds them: the calendar's memos start empty, so no
     timed run profits from the one before it."""
     cal = rules.WorkCalendar(ZoneInfo("America/Chicago"), rules.WorkingHours(), HOLIDAYS)
-    return Settings(cal=cal, timing=rules.Timing(), profile=drafts.Profile(name="Alex"))
+    profile = letters.Profile(load_templates(None), name="Alex")
+    return Settings(cal=cal, timing=rules.Timing(), profile=profile)
 
 
 def cases() -> Iterator[dict[str, object]]:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from inbox_followup.config.loader import AccountConfig
-from inbox_followup.core.letters import snapshot_from_mime
 from inbox_followup.core.model import DraftSnapshot
+from inbox_followup.formats.mime import snapshot_from_mime
 from inbox_followup.providers.google.provider import GoogleProvider
 from inbox_followup.providers.retry import RetryPolicy
 

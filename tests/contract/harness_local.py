@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
-from inbox_followup.core.letters import snapshot_from_mime
 from inbox_followup.core.model import DraftSnapshot
 from inbox_followup.formats import reminders_ics
+from inbox_followup.formats.mime import snapshot_from_mime
 from inbox_followup.providers.local.provider import LocalProvider
 
 from .harness import SeenReminder

@@ -259,3 +259,25 @@ def test_a_stale_application_keeps_its_drafts_until_someone_answers(
     env.deliver("Jane Doe <jane.doe@acme.io>", "Re: Thank you", month + timedelta(days=2))
     assert env.sync(month + timedelta(days=2, hours=1)) == 0
     assert env.drafts() == {}
+
+
+# --- the user's templates ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [("sync",), ("sync", "--dry-run"), ("run",)])
+def test_a_template_typo_is_a_config_error_before_anything_runs(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A placeholder the tool does not know fails the config load (exit 2, naming the file and
+    the placeholder), not the pass on the day that draft falls due; nothing is written."""
+    templates = tmp_path / "my-templates"
+    templates.mkdir()
+    (templates / "follow_up_1.txt").write_text("Subject: Checking in\n\n$greting\n\n$signature\n")
+    env = LocalEnv(tmp_path, extra=f"templates_dir: {templates}\n")
+    env.add_interview("acme-1", "Interview with Acme", T)
+    done = env.process(*command, now=T0 + timedelta(minutes=30), timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert str(templates / "follow_up_1.txt") in done.stderr
+    assert "$greting" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert env.drafts() == {} and not (tmp_path / "reminders.ics").exists()

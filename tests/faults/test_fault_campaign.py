@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inbox_followup.config.loader import AccountConfig, Config, load
-from inbox_followup.core.letters import snapshot_from_mime
+from inbox_followup.formats.mime import snapshot_from_mime
 from inbox_followup.providers.base import Provider
 from inbox_followup.providers.google.provider import GoogleProvider
 from inbox_followup.providers.microsoft.graph import KEY_PROPERTY

@@ -12,28 +12,29 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inbox_followup.config.templates import load_templates
 from inbox_followup.core.letters import (
     PLACEHOLDER_MARK,
     PLACEHOLDERS,
     TEMPLATE_NAMES,
     Profile,
-    build_mime,
     check_templates,
     feedback,
     first_name,
     follow_up,
     reminder,
-    sanitize_header_text,
-    snapshot_from_mime,
     thank_you,
 )
 from inbox_followup.core.model import ArtifactKind, DraftContent, Interview, Notes, Person, draft_fingerprint
 from inbox_followup.core.notes import NOTES_PROMPTS
+from inbox_followup.core.text import sanitize_header_text
 from inbox_followup.errors import ConfigError, ItemError
+from inbox_followup.formats.mime import build_mime, snapshot_from_mime
 
 JANE = Person("jane.doe@acme.com", "Jane Doe")
 ME = Person("alex@example.com", "Alex Morgan")
-PROFILE = Profile(name="Alex Morgan")
+PACKAGED = load_templates(None)
+PROFILE = Profile(PACKAGED, name="Alex Morgan")
 FOLLOW_UP_ON = date(2026, 12, 3)
 WHEN = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 KEY = "ifu-abc123-thank_you_draft-jane.doe@acme.com"
@@ -79,14 +80,14 @@ def test_thank_you_with_notes_uses_them_in_six_lines() -> None:
 
 
 def test_thank_you_uses_the_profile_pitch() -> None:
-    profile = Profile(name="Alex", pitch="I have shipped two payment platforms at scale")
+    profile = Profile(PACKAGED, name="Alex", pitch="I have shipped two payment platforms at scale")
     _, body = thank_you(interview(), JANE, Notes(), FOLLOW_UP_ON, profile)
     assert "I have shipped two payment platforms at scale." in body
 
 
 def test_thank_you_without_role_or_name() -> None:
     subject, body = thank_you(interview(role=None), Person("hr@acme.com"), Notes(),
-                              FOLLOW_UP_ON, Profile())
+                              FOLLOW_UP_ON, Profile(PACKAGED))
     assert subject == "Thank you for the ACME interview"
     assert body.startswith("Hello,\n")
     assert "the role at ACME" in body
@@ -225,7 +226,7 @@ def test_packaged_templates_are_short_lined_and_valid(name: str) -> None:
 
 
 def test_packaged_templates_pass_the_check(tmp_path: Path) -> None:
-    assert check_templates(tmp_path) == []  # empty dir: every packaged template is used
+    assert check_templates(load_templates(tmp_path)) == []  # empty dir: every packaged template is used
 
 
 def test_user_template_overrides_the_packaged_one(tmp_path: Path) -> None:
@@ -233,11 +234,11 @@ def test_user_template_overrides_the_packaged_one(tmp_path: Path) -> None:
         "Subject: Thanks, $first_name\n\n$greeting\nGreat talking about $talking_point\n"
         "Optional: $forgot\n\n$signature\n", encoding="utf-8")
     subject, body = thank_you(interview(), JANE, Notes(talking_points=("Rust",)),
-                              FOLLOW_UP_ON, Profile(name="Alex", templates_dir=tmp_path))
+                              FOLLOW_UP_ON, Profile(load_templates(tmp_path), name="Alex"))
     assert subject == "Thanks, Jane"
     assert body == "Hi Jane,\nGreat talking about Rust.\n\nAlex\n"
     # follow-up still uses the packaged template, with the user's subject in "Re:"
-    subject, _ = follow_up(interview(), JANE, Notes(), Profile(templates_dir=tmp_path), 1)
+    subject, _ = follow_up(interview(), JANE, Notes(), Profile(load_templates(tmp_path)), 1)
     assert subject == "Re: Thanks, Jane"
 
 
@@ -252,16 +253,16 @@ def test_user_template_overrides_the_packaged_one(tmp_path: Path) -> None:
 def test_broken_user_templates_name_the_file(tmp_path: Path, text: str, problem: str) -> None:
     (tmp_path / "feedback.txt").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as err:
-        feedback(interview(), JANE, Profile(templates_dir=tmp_path))
+        feedback(interview(), JANE, Profile(load_templates(tmp_path)))
     assert problem in str(err.value)
     assert str(tmp_path / "feedback.txt") in str(err.value)
-    assert len(check_templates(tmp_path)) == 1
+    assert len(check_templates(load_templates(tmp_path))) == 1
 
 
 def test_every_documented_placeholder_renders(tmp_path: Path) -> None:
     line = " ".join(f"${name}" for name in sorted(PLACEHOLDERS))
     (tmp_path / "feedback.txt").write_text(f"Subject: s\n\n{line}\n", encoding="utf-8")
-    assert check_templates(tmp_path) == []
+    assert check_templates(load_templates(tmp_path)) == []
 
 
 # --- MIME ----------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox_followup.core import letters as drafts
-from inbox_followup.core import rules
+from inbox_followup.config.templates import load_templates
+from inbox_followup.core import letters, rules
 from inbox_followup.core.cycle import Settings
 from inbox_followup.core.matching import Mail
 from inbox_followup.core.model import (
@@ -33,7 +33,8 @@ BASE = datetime(2026, 1, 1, tzinfo=UTC)
 def core(zone: str) -> Settings:
     cal = rules.WorkCalendar(ZoneInfo(zone), rules.WorkingHours(),
                              rules.holiday_dates("US", range(2025, 2029)))
-    return Settings(cal=cal, timing=rules.Timing(), profile=drafts.Profile(name="Alex"))
+    profile = letters.Profile(load_templates(None), name="Alex")
+    return Settings(cal=cal, timing=rules.Timing(), profile=profile)
 
 
 @st.composite

@@ -19,6 +19,7 @@ import platformdirs
 import yaml
 
 from inbox_followup.config import fields as f
+from inbox_followup.config.templates import checked_templates
 from inbox_followup.core.rules import Timing
 from inbox_followup.errors import ConfigError
 
@@ -105,7 +106,10 @@ def load(path: Path) -> Config:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         raise ConfigError([f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"], str(path)) from None
-    return parse(raw if raw is not None else {}, base=path.parent, path=path)
+    config = parse(raw if raw is not None else {}, base=path.parent, path=path)
+    if config.templates_dir is not None:
+        checked_templates(config.templates_dir)  # a typo is exit 2 now, not on the due day
+    return config
 
 
 TOP_KEYS = (

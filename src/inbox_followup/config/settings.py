@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from inbox_followup.config.loader import Config
-from inbox_followup.core import detect, rules
-from inbox_followup.core import letters as drafts
+from inbox_followup.config.templates import load_templates
+from inbox_followup.core import detect, letters, rules
 from inbox_followup.core.cycle import Settings
 
 
@@ -39,8 +39,8 @@ def work_calendar(config: Config, now: datetime) -> rules.WorkCalendar:
 
 
 def settings(config: Config, now: datetime) -> Settings:
-    profile = drafts.Profile(
-        name=config.your_name, pitch=config.pitch, templates_dir=config.templates_dir
+    profile = letters.Profile(
+        templates=load_templates(config.templates_dir), name=config.your_name, pitch=config.pitch
     )
     return Settings(
         cal=work_calendar(config, now), timing=config.timing, profile=profile,

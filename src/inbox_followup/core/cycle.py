@@ -12,8 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from inbox_followup.core import letters as drafts
-from inbox_followup.core import rules
+from inbox_followup.core import letters, rules
 from inbox_followup.core.matching import Mail
 from inbox_followup.core.model import (
     ApplicationState,
@@ -28,6 +27,7 @@ from inbox_followup.core.model import (
     ReplyKind,
     artifact_key,
 )
+from inbox_followup.core.text import sanitize_header_text
 
 K = ArtifactKind
 # Bump when templates or text-making code change, so existing unedited items are rewritten.
@@ -40,7 +40,7 @@ class Settings:
 
     cal: rules.WorkCalendar
     timing: rules.Timing
-    profile: drafts.Profile
+    profile: letters.Profile
     public_domains: frozenset[str] = frozenset()
 
 
@@ -246,12 +246,12 @@ def _build_reminder(
     facts: CycleFacts, kind: ArtifactKind, key: str, due: datetime, text: dict[str, object]
 ) -> Artifact:
     iv = facts.interview
-    title, description = drafts.reminder(kind, iv, notes=facts.notes, **text)  # type: ignore[arg-type]
+    title, description = letters.reminder(kind, iv, notes=facts.notes, **text)  # type: ignore[arg-type]
     content = ReminderContent(title=title, description=description, start=due)
     return Artifact(key, kind, iv.id, iv.application_id, due, None, reminder=content)
 
 
-Compose = Callable[..., tuple[str, str]]  # (subject, body) from drafts.py
+Compose = Callable[..., tuple[str, str]]  # (subject, body) from letters.py
 
 
 def _draft(
@@ -276,7 +276,7 @@ def _build_draft(
     subject, body = compose(*compose_args)
     # What the provider stores is the sanitised subject; hash that, or every draft
     # would look edited by the user.
-    subject = drafts.sanitize_header_text(subject)
+    subject = sanitize_header_text(subject)
     content = DraftContent(
         to=to, subject=subject, body=body, in_reply_to=parent,
         references=(parent,) if parent else (), thread_id=thread_id,
@@ -295,7 +295,7 @@ def _thank_yous(facts: CycleFacts, s: Settings) -> list[Wanted]:
     fu_date = s.cal.local(follow_up_1_at(facts, s)).date()
     out = [
         _draft(facts, K.THANK_YOU_DRAFT, person, t0,
-               drafts.thank_you, (iv, person, facts.notes, fu_date, s.profile),
+               letters.thank_you, (iv, person, facts.notes, fu_date, s.profile),
                extra=fu_date)
         for person in iv.interviewers
     ]
@@ -312,11 +312,11 @@ def _follow_ups(facts: CycleFacts, s: Settings) -> list[Wanted]:
     contact = primary_contact(facts)
     if contact is not None:
         out.append(_draft(facts, K.FOLLOW_UP_DRAFT, contact, fu1,
-                          drafts.follow_up, (iv, contact, facts.notes, s.profile, 1)))
+                          letters.follow_up, (iv, contact, facts.notes, s.profile, 1)))
     if facts.notes.email_only and contact is not None:
         out.append(_reminder(facts, K.FOLLOW_UP_REMINDER, fu2, t0, step=2))
         out.append(_draft(facts, K.FOLLOW_UP_DRAFT, contact, fu2,
-                          drafts.follow_up, (iv, contact, facts.notes, s.profile, 2),
+                          letters.follow_up, (iv, contact, facts.notes, s.profile, 2),
                           step=2))
     else:
         phone = facts.notes.phone or iv.phone
@@ -337,7 +337,7 @@ def _after_rejection(facts: CycleFacts, s: Settings) -> list[Wanted]:
         thread = (by.message.thread_id, by.message.message_id) if by is not None else None
         subject = by.message.subject if by is not None else None
         out.append(_draft(facts, K.FEEDBACK_DRAFT, to, at,
-                          drafts.feedback, (iv, to, s.profile, subject), extra=subject,
+                          letters.feedback, (iv, to, s.profile, subject), extra=subject,
                           nudge=False, thread=thread))
     reflect = s.cal.into_working_hours(s.cal.add_days(at, 1))
     out.append(_reminder(facts, K.REFLECT_REMINDER, reflect, at, nudge=False))

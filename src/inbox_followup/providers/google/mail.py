@@ -10,7 +10,7 @@ newest first, stopping at the window's start or after :data:`RESCAN_LIMIT` messa
 an empty answer.
 
 Drafts (API-NOTES.md 2.1): ``users.drafts.create`` with the raw RFC 5322 message from
-:func:`inbox_followup.drafts.build_mime` (an ``X-Inbox-Followup-Key`` header, a Message-ID
+:func:`inbox_followup.formats.mime.build_mime` (an ``X-Inbox-Followup-Key`` header, a Message-ID
 derived from the key), in ``threadId`` when the draft answers a thread. The draft id is the
 handle; Gmail changes the message id on every edit, and the web UI may change the draft id
 too, so a draft not found by id is looked for in its thread by key. Drafts are only ever read
@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from inbox_followup.config.loader import AccountConfig
-from inbox_followup.core import letters as drafts
 from inbox_followup.core.model import (
     Artifact,
     DraftSnapshot,
@@ -45,7 +44,7 @@ from inbox_followup.core.model import (
     SyncWindow,
 )
 from inbox_followup.errors import ItemError, ProviderError
-from inbox_followup.formats import mailparse
+from inbox_followup.formats import mailparse, mime
 from inbox_followup.providers.google.written import WrittenDrafts
 from inbox_followup.providers.retry import call_with_retries
 
@@ -192,7 +191,7 @@ class GoogleMail:
         if d is None:
             raise ItemError(artifact.key, "a draft artifact without draft content")
         mid = message_id_for(artifact.key, self.sender.email)
-        raw = drafts.build_mime(d, sender=self.sender, key=artifact.key, message_id=mid,
+        raw = mime.build_mime(d, sender=self.sender, key=artifact.key, message_id=mid,
                                 date=artifact.due)
         message: Json = {"raw": base64.urlsafe_b64encode(raw).decode("ascii")}
         if d.thread_id:
@@ -206,7 +205,7 @@ class GoogleMail:
         if got is None:
             got = self._create(artifact.key, message)
         self.written.put(artifact.key, str(got.get("message", {}).get("id", "")),
-                         drafts.snapshot_from_mime(raw))
+                         mime.snapshot_from_mime(raw))
         return _ref(artifact.key, got, mid)
 
     def _update(self, draft_id: str, message: Json) -> Json | None:
@@ -274,7 +273,7 @@ class GoogleMail:
             return mine.snapshot
         # Replaced since we wrote it (an edit, or a re-save by a mail client): its text cannot
         # be read, so the snapshot has the headers and no body, which never matches ours.
-        return drafts.snapshot_from_mime(_header_block(got.get("message", got)))
+        return mime.snapshot_from_mime(_header_block(got.get("message", got)))
 
     def _in_thread(self, ref: ItemRef) -> Json | None:
         """The draft under a new id (the Gmail web UI may re-create a draft it edits)."""

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from inbox_followup.core import letters as drafts
 from inbox_followup.core.model import (
     Artifact,
     CalendarEvent,
@@ -34,7 +33,7 @@ from inbox_followup.core.model import (
     SyncWindow,
 )
 from inbox_followup.errors import ItemError, ProviderError
-from inbox_followup.formats import ical, mailparse, reminders_ics
+from inbox_followup.formats import ical, mailparse, mime, reminders_ics
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +263,7 @@ class LocalProvider:
     def put_draft(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
         assert artifact.draft is not None
         message_id = message_id_for(artifact.key)
-        raw = drafts.build_mime(
+        raw = mime.build_mime(
             artifact.draft, sender=self.sender, key=artifact.key, message_id=message_id,
             date=artifact.due,
         )
@@ -280,7 +279,7 @@ class LocalProvider:
         path = self._find_draft_file(ref.key)
         if path is None:
             return None
-        return drafts.snapshot_from_mime(path.read_bytes())
+        return mime.snapshot_from_mime(path.read_bytes())
 
     def delete_draft(self, ref: ItemRef) -> None:
         path = self._find_draft_file(ref.key)
