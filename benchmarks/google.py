@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from inbox_followup.core.model import Artifact, ArtifactKind, ReminderContent, SyncWindow
+from inbox_followup.providers.base import ProviderContext
 from inbox_followup.providers.google.provider import GoogleProvider
 from inbox_followup.providers.retry import RetryPolicy
 from tests.contract.harness_google import account_for
@@ -57,7 +59,8 @@ def _fill(fake: GoogleFake, events: int, interviews: int, messages: int) -> None
 
 
 def _provider(fake: GoogleFake, root: Path, **account: Any) -> GoogleProvider:
-    return GoogleProvider(account_for(fake, **account), root, retry=RetryPolicy(sleep=lambda s: None))
+    return GoogleProvider(account_for(fake, **account), ProviderContext(root, ZoneInfo("UTC")),
+                          retry=RetryPolicy(sleep=lambda s: None))
 
 
 def _measure(fake: GoogleFake, work: Callable[[], object]) -> dict[str, Any]:

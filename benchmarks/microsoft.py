@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from inbox_followup.core.model import SyncWindow
+from inbox_followup.providers.base import ProviderContext
 from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
 from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 from inbox_followup.providers.retry import RetryPolicy
@@ -56,7 +58,8 @@ def measure(fake: GraphFake, work: Any) -> tuple[Any, int, int]:
 
 
 def provider(fake: GraphFake, root: Path, **account: Any) -> MicrosoftProvider:
-    return MicrosoftProvider(account_for(fake, address=USER, **account), root,
+    context = ProviderContext(root, ZoneInfo("UTC"))
+    return MicrosoftProvider(account_for(fake, address=USER, **account), context,
                              retry=RetryPolicy(sleep=lambda _: None))
 
 

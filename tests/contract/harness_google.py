@@ -16,10 +16,12 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import DraftSnapshot
 from inbox_followup.formats.mime import snapshot_from_mime
+from inbox_followup.providers.base import ProviderContext
 from inbox_followup.providers.google.provider import GoogleProvider
 from inbox_followup.providers.retry import RetryPolicy
 
@@ -55,8 +57,8 @@ class GoogleHarness:
     def new_provider(self, **kwargs: Any) -> GoogleProvider:
         kwargs.setdefault("retry", RetryPolicy(sleep=self.sleeps.append))
         kwargs.setdefault("http_timeout", 5)
-        return GoogleProvider(self.account, self.root / "state", sender_name="Alex Morgan",
-                              **kwargs)
+        context = ProviderContext(self.root / "state", ZoneInfo("UTC"), "Alex Morgan")
+        return GoogleProvider(self.account, context, **kwargs)
 
     # --- the calendar ------------------------------------------------------------------------
 

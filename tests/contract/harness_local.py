@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
+from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import DraftSnapshot
 from inbox_followup.formats import reminders_ics
 from inbox_followup.formats.mime import snapshot_from_mime
+from inbox_followup.providers.base import ProviderContext
 from inbox_followup.providers.local.provider import LocalProvider
 
 from .harness import SeenReminder
@@ -37,11 +39,10 @@ class LocalHarness:
         self._count = 0
 
     def new_provider(self) -> LocalProvider:
-        return LocalProvider(
-            account="local", address=USER, calendar=self.calendar, reminders=self.reminders_path,
-            maildir=self.maildir, default_tz=ZoneInfo("America/Chicago"),
-            self_addresses=frozenset({USER}), sender_name="Alex Morgan",
-        )
+        account = AccountConfig("local", "local", USER, calendar=self.calendar,
+                                reminders=self.reminders_path, maildir=self.maildir)
+        context = ProviderContext(self.root / "state", ZoneInfo("America/Chicago"), "Alex Morgan")
+        return LocalProvider(account, context)
 
     def _write_calendar(self) -> None:
         cal = Calendar()

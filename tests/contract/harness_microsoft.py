@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import DraftSnapshot
+from inbox_followup.providers.base import ProviderContext
 from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
 from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 from inbox_followup.providers.retry import RetryPolicy
@@ -49,7 +51,8 @@ class MicrosoftHarness:
     def new_provider(self, **kwargs: Any) -> MicrosoftProvider:
         kwargs.setdefault("retry", RetryPolicy(sleep=self.sleeps.append))
         kwargs.setdefault("http_timeout", 5)
-        return MicrosoftProvider(self.account, self.root / "state", **kwargs)
+        return MicrosoftProvider(self.account, ProviderContext(self.root / "state", ZoneInfo("UTC")),
+                                 **kwargs)
 
     # --- the calendar -------------------------------------------------------------------------
 

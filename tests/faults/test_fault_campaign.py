@@ -28,6 +28,7 @@ import pytest
 
 from inbox_followup.config.loader import AccountConfig, Config, load
 from inbox_followup.formats.mime import snapshot_from_mime
+from inbox_followup.providers import context_of
 from inbox_followup.providers.base import Provider
 from inbox_followup.providers.google.provider import GoogleProvider
 from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
@@ -70,9 +71,9 @@ def opener(attempts: int) -> Callable[[AccountConfig, Config], Provider]:
     def build(account: AccountConfig, config: Config) -> Provider:
         retry = RetryPolicy(attempts=attempts, sleep=lambda _: None, rng=random.Random(7))
         if account.provider == "google":
-            return GoogleProvider(account, config.state_dir, http_timeout=HTTP_TIMEOUT,
-                                  retry=retry, sender_name=config.your_name)
-        return MicrosoftProvider(account, config.state_dir, http_timeout=HTTP_TIMEOUT,
+            return GoogleProvider(account, context_of(config), http_timeout=HTTP_TIMEOUT,
+                                  retry=retry)
+        return MicrosoftProvider(account, context_of(config), http_timeout=HTTP_TIMEOUT,
                                  retry=retry)
 
     return build

@@ -11,12 +11,14 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import SyncWindow
 from inbox_followup.errors import AuthError, ConfigError
+from inbox_followup.providers.base import ProviderContext
 from inbox_followup.providers.google.auth import (
     PRIMARY_WRITE_SCOPE,
     SCOPES,
@@ -78,7 +80,8 @@ def test_connect_runs_the_installed_app_flow_and_saves_a_private_token(
     token = tmp_path / "state" / "tokens" / "personal.json"
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
     assert json.loads(token.read_text())["refresh_token"].startswith("1//fake-")
-    page = GoogleProvider(acct, tmp_path / "state").calendar_changes(None, WINDOW)
+    provider = GoogleProvider(acct, ProviderContext(tmp_path / "state", ZoneInfo("UTC")))
+    page = provider.calendar_changes(None, WINDOW)
     assert page.replaced_sources == frozenset({"primary"})
 
 
@@ -118,7 +121,7 @@ def test_token_command_accounts_need_no_connect(tmp_path: Path, fake: GoogleFake
 def test_a_failing_token_command_is_an_auth_error(tmp_path: Path, fake: GoogleFake) -> None:
     acct = account(tmp_path, fake, token_command="echo secret-token; exit 3")
     with pytest.raises(AuthError) as caught:
-        GoogleProvider(acct, tmp_path).calendar_changes(None, WINDOW)
+        GoogleProvider(acct, ProviderContext(tmp_path, ZoneInfo("UTC"))).calendar_changes(None, WINDOW)
     assert "reconnect personal" in str(caught.value) and "secret-token" not in str(caught.value)
 
 

@@ -6,7 +6,12 @@ import threading
 from collections.abc import Callable
 
 from inbox_followup.config.loader import AccountConfig, Config
-from inbox_followup.providers.base import Provider
+from inbox_followup.providers.base import Provider, ProviderContext
+
+
+def context_of(config: Config) -> ProviderContext:
+    """The part of ``config`` that every provider is opened with."""
+    return ProviderContext(config.state_dir, config.timezone, config.your_name)
 
 
 def open_provider(account: AccountConfig, config: Config) -> Provider:
@@ -17,19 +22,14 @@ def open_provider(account: AccountConfig, config: Config) -> Provider:
     if account.provider == "local":
         from inbox_followup.providers.local.provider import LocalProvider
 
-        assert account.calendar and account.reminders and account.maildir
-        return LocalProvider(
-            account=account.name, address=account.address, calendar=account.calendar,
-            reminders=account.reminders, maildir=account.maildir, default_tz=config.timezone,
-            self_addresses=account.addresses, sender_name=config.your_name,
-        )
+        return LocalProvider(account, context_of(config))
     if account.provider == "google":
         from inbox_followup.providers.google.provider import GoogleProvider
 
-        return GoogleProvider(account, config.state_dir, sender_name=config.your_name)
+        return GoogleProvider(account, context_of(config))
     from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 
-    return MicrosoftProvider(account, config.state_dir)
+    return MicrosoftProvider(account, context_of(config))
 
 
 class SessionKeeper:
@@ -62,4 +62,4 @@ class SessionKeeper:
             if tokens is None:
                 tokens = self._tokens[key] = token_provider(
                     account, config.state_dir, http_client=self._http_client)
-        return MicrosoftProvider(account, config.state_dir, tokens=tokens)
+        return MicrosoftProvider(account, context_of(config), tokens=tokens)

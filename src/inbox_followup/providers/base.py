@@ -15,9 +15,22 @@ provider keeps:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
 from inbox_followup.core.model import Artifact, CalendarPage, DraftSnapshot, ItemRef, MailPage, SyncWindow
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What every provider is opened with besides its account, the same for all three:
+    ``XProvider(account, context, **test_hooks)``."""
+
+    state_dir: Path  # where a provider keeps its own small records (tokens, ids written)
+    timezone: ZoneInfo  # the user's zone: floating calendar times are read in it
+    sender_name: str | None = None  # the display name drafts are written from
 
 
 @runtime_checkable

@@ -29,15 +29,13 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import Artifact, Attendee, CalendarEvent, CalendarPage, ItemRef, SyncWindow
 from inbox_followup.errors import ItemError, ProviderError
-
-if TYPE_CHECKING:
-    from inbox_followup.providers.google.provider import GoogleApi
+from inbox_followup.providers.google.api import GoogleApi
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import (
@@ -45,11 +45,9 @@ from inbox_followup.core.model import (
 )
 from inbox_followup.errors import ItemError, ProviderError
 from inbox_followup.formats import mailparse, mime
+from inbox_followup.providers.google.api import GoogleApi
 from inbox_followup.providers.google.written import WrittenDrafts
 from inbox_followup.providers.retry import call_with_retries
-
-if TYPE_CHECKING:
-    from inbox_followup.providers.google.provider import GoogleApi
 
 log = logging.getLogger(__name__)
 

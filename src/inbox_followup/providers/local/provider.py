@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import (
     Artifact,
     CalendarEvent,
@@ -34,6 +34,7 @@ from inbox_followup.core.model import (
 )
 from inbox_followup.errors import ItemError, ProviderError
 from inbox_followup.formats import ical, mailparse, mime, reminders_ics
+from inbox_followup.providers.base import ProviderContext
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +60,17 @@ def message_id_for(key: str) -> str:
 class LocalProvider:
     """Provider over local files. See the module docstring."""
 
-    def __init__(
-        self, *, account: str, address: str, calendar: Path, reminders: Path, maildir: Path,
-        default_tz: ZoneInfo, self_addresses: frozenset[str], sender_name: str | None = None,
-    ) -> None:
-        self.account = account
-        self.calendar = calendar
-        self.reminders_path = reminders
-        self.maildir = maildir
-        self.default_tz = default_tz
-        self.self_addresses = self_addresses
-        self.sender = Person(address, sender_name)
+    def __init__(self, account: AccountConfig, context: ProviderContext) -> None:
+        if not (account.calendar and account.reminders and account.maildir):
+            raise ProviderError(f"{account.name}: a local account needs calendar, reminders "
+                                "and maildir", retryable=False)
+        self.account = account.name
+        self.calendar = account.calendar
+        self.reminders_path = account.reminders
+        self.maildir = account.maildir
+        self.default_tz = context.timezone
+        self.self_addresses = account.addresses
+        self.sender = Person(account.address, context.sender_name)
         self._reminders: dict[str, ReminderContent] | None = None
         self._dirty = False
 

@@ -11,12 +11,12 @@ the primary calendar only). Nothing here sends mail.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import requests
 
 from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import Artifact, CalendarPage, DraftSnapshot, ItemRef, MailPage, SyncWindow
+from inbox_followup.providers.base import ProviderContext
 from inbox_followup.providers.microsoft.auth import token_provider
 from inbox_followup.providers.microsoft.calendar import GraphCalendar
 from inbox_followup.providers.microsoft.graph import GRAPH_ROOT, GraphClient
@@ -36,7 +36,7 @@ class MicrosoftProvider:
     def __init__(
         self,
         account: AccountConfig,
-        state_dir: Path,
+        context: ProviderContext,
         *,
         http_timeout: float = 30,
         retry: RetryPolicy | None = None,
@@ -50,7 +50,7 @@ class MicrosoftProvider:
         self.client = GraphClient(
             account.name,
             graph_base(account),
-            tokens or token_provider(account, state_dir),
+            tokens or token_provider(account, context.state_dir),
             session=session,
             timeout=http_timeout,
             retry=retry,
