@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from inbox_followup.core.model import (
     Artifact,
     ArtifactKind,
@@ -110,6 +112,28 @@ def test_an_expired_cursor_loses_nothing(harness: Harness) -> None:
     apply_page(state, p.calendar_changes(page.cursor, WINDOW))
     assert len(interviews(state)) == 1
     p.mail_changes(mail.cursor, WINDOW)  # must not raise: a bounded re-scan instead
+
+
+@pytest.mark.parametrize("cursor", ["{not json", "[1, 2]", '{"v": 99, "p": "x"}', '"text"'])
+def test_an_unreadable_cursor_is_a_full_read(harness: Harness, cursor: str) -> None:
+    """A cursor from a damaged state, or of another version, costs a full read of the
+    window (every provider decodes cursors in one place: providers/cursor.py), never a
+    crash, and never an empty page that would look like every event was deleted."""
+    add_interview(harness)
+    raw = (
+        b"From: Jane Doe <jane.doe@acme.io>\r\nTo: alex.morgan@example.com\r\n"
+        b"Subject: Re: Thank you\r\nDate: Mon, 23 Nov 2026 10:00:00 -0600\r\n"
+        b"Message-ID: <r2@acme.io>\r\n\r\nThanks Alex!\r\n"
+    )
+    harness.deliver(raw)
+    p = harness.new_provider()
+    page = p.calendar_changes(cursor, WINDOW)
+    assert page.replaced_sources  # complete: the store may drop what is not in it
+    state: dict[str, CalendarEvent] = {}
+    apply_page(state, page)
+    assert [e.title for e in interviews(state)] == ["Interview with ACME"]
+    mail = p.mail_changes(cursor, WINDOW)
+    assert [m.message_id for m in mail.messages if m.folder == "inbox"] == ["<r2@acme.io>"]
 
 
 def test_reminders_are_idempotent_by_key(harness: Harness) -> None:

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import Artifact, Attendee, CalendarEvent, CalendarPage, ItemRef, SyncWindow
 from inbox_followup.errors import ItemError, ProviderError
+from inbox_followup.providers.cursor import dump_cursor, load_cursor
 from inbox_followup.providers.google.api import GoogleApi
 
 log = logging.getLogger(__name__)
@@ -89,11 +90,11 @@ class GoogleCalendar:
     # --- reading -----------------------------------------------------------------------------
 
     def changes(self, cursor: str | None, window: SyncWindow) -> CalendarPage:
-        state = _load_cursor(cursor)
+        state = load_cursor(cursor, f"{self.api.account}: calendar")
         primary = self._sync("primary", state.get("p"), PRIMARY_SOURCE, window)
         events, removed = primary.events, primary.removed
         replaced = {PRIMARY_SOURCE} if primary.full else set()
-        new_state: Json = {"v": 1, "p": primary.token}
+        new_state: Json = {"p": primary.token}
         rid = None if self.on_primary else self._calendar_id(create=False)
         # The reminders calendar is only where typed notes come back from, so it is read on
         # every REMINDERS_EVERY-th pass: an idle poll costs the 2 requests polling needs.
@@ -114,7 +115,7 @@ class GoogleCalendar:
                 events, removed = events + rem.events, removed + rem.removed
                 replaced |= {REMINDERS_SOURCE} if rem.full else set()
                 new_state.update(r=rem.token, rc=rid)
-        return CalendarPage(tuple(events), json.dumps(new_state), tuple(removed),
+        return CalendarPage(tuple(events), dump_cursor(new_state), tuple(removed),
                             frozenset(replaced))
 
     def _sync(self, calendar_id: str, token: str | None, source: str, window: SyncWindow) -> _Read:
@@ -331,14 +332,5 @@ def _zone(name: object) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
-
-def _load_cursor(cursor: str | None) -> Json:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        return {}
-    return state if isinstance(state, dict) and state.get("v") == 1 else {}
 
 

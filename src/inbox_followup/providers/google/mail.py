@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -45,6 +44,7 @@ from inbox_followup.core.model import (
 )
 from inbox_followup.errors import ItemError, ProviderError
 from inbox_followup.formats import mailparse, mime
+from inbox_followup.providers.cursor import dump_cursor, load_cursor
 from inbox_followup.providers.google.api import GoogleApi
 from inbox_followup.providers.google.written import WrittenDrafts
 from inbox_followup.providers.retry import call_with_retries
@@ -70,17 +70,10 @@ def message_id_for(key: str, address: str) -> str:
     return f"<ifu.{digest}@{domain}>"
 
 
-def _load_cursor(cursor: str | None) -> str | None:
-    """The history id in a cursor ``{"h": "12345"}``; None for anything else."""
-    try:
-        value = json.loads(cursor).get("h") if cursor else None
-    except (ValueError, AttributeError):
-        return None
+def _history_id(state: Json) -> str | None:
+    """The history id saved in a cursor's state (``{"h": "12345"}``); None when there is none."""
+    value = state.get("h")
     return str(value) if isinstance(value, str | int) and str(value).isdigit() else None
-
-
-def _dump_cursor(history_id: str) -> str:
-    return json.dumps({"h": history_id})
 
 
 class GoogleMail:
@@ -98,13 +91,13 @@ class GoogleMail:
     # --- reading -----------------------------------------------------------------------------
 
     def changes(self, cursor: str | None, window: SyncWindow) -> MailPage:
-        start = _load_cursor(cursor)
+        start = _history_id(load_cursor(cursor, f"{self.api.account}: mail"))
         if start is not None:
             found = self._history(start)
             if found is not None:
                 ids, latest = found
                 messages = [m for m in (self._fetch(i) for i in ids) if m is not None]
-                return MailPage(tuple(messages), _dump_cursor(latest))
+                return MailPage(tuple(messages), dump_cursor({"h": latest}))
             log.info("%s: the saved history id is too old; re-scanning", self.api.account)
         return self._rescan(window)
 
@@ -167,7 +160,7 @@ class GoogleMail:
             if seen >= RESCAN_LIMIT:
                 log.warning("%s: re-scan stopped after %d messages", self.api.account, seen)
                 break
-        return MailPage(tuple(messages), _dump_cursor(baseline))
+        return MailPage(tuple(messages), dump_cursor({"h": baseline}))
 
     def _all_message_ids(self) -> Iterator[str]:
         page: str | None = None

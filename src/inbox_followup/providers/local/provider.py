@@ -10,7 +10,6 @@ delete, so a file the tool did not create is never removed.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from inbox_followup.core.model import (
 from inbox_followup.errors import ItemError, ProviderError
 from inbox_followup.formats import ical, mailparse, mime, reminders_ics
 from inbox_followup.providers.base import ProviderContext
+from inbox_followup.providers.cursor import dump_cursor, load_cursor
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class LocalProvider:
         The problems of a file (events it could not read) are kept in the cursor and said
         again while the file is unchanged: they are fixed by editing it, not by waiting.
         """
-        old = json.loads(cursor) if cursor else {}
+        old = load_cursor(cursor, f"{self.account}: calendar")
         old_files: dict[str, str] = old.get("files", {})
         old_problems: dict[str, list[str]] = old.get("problems", {})
         kept_problems: dict[str, list[str]] = {}
@@ -130,7 +130,7 @@ class LocalProvider:
         state: dict[str, object] = {"files": files, "window": window.start.date().isoformat()}
         if kept_problems:
             state["problems"] = kept_problems
-        new_cursor = json.dumps(state, sort_keys=True)
+        new_cursor = dump_cursor(state)
         return CalendarPage(tuple(events), new_cursor, (), frozenset(replaced), tuple(errors))
 
     @property
@@ -214,7 +214,7 @@ class LocalProvider:
         that time: a delivery, a client's move and `mv` all set the change time, unlike the
         modification time a move preserves.
         """
-        marks: dict[str, list[Any]] = json.loads(cursor) if cursor else {}
+        marks = load_cursor(cursor, f"{self.account}: mail")
         messages: list[MailMessage] = []
         errors: list[str] = []
         new_marks: dict[str, list[Any]] = {}
@@ -233,7 +233,7 @@ class LocalProvider:
                 if msg is not None and (cursor is not None or msg.date >= window.start):
                     messages.append(msg)
             new_marks[folder] = [newest, sorted(at_newest)]
-        return MailPage(tuple(messages), json.dumps(new_marks, sort_keys=True), tuple(errors))
+        return MailPage(tuple(messages), dump_cursor(new_marks), tuple(errors))
 
     def _read_message(
         self, entry: os.DirEntry[str], folder: str, changed: int, errors: list[str]

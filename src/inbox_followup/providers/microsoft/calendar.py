@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from typing import Any
 from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import Artifact, CalendarEvent, CalendarPage, ItemRef, SyncWindow
 from inbox_followup.errors import ItemError, ProviderError
+from inbox_followup.providers.cursor import dump_cursor, load_cursor
 from inbox_followup.providers.microsoft.events import event_from_graph, key_from_transaction, reminder_body
 from inbox_followup.providers.microsoft.graph import (
     JSON,
@@ -75,8 +75,8 @@ class GraphCalendar:
 
         Raises ProviderError (AuthError when refused).
         """
-        state = _load_cursor(cursor)
-        if state is None or not _covers(state, window):
+        state = load_cursor(cursor, f"{self._client.account}: calendar")
+        if not state.get("delta") or not _covers(state, window):
             return self._full(window)
         try:
             found, removed, link = self._delta(state["delta"], None)
@@ -95,7 +95,7 @@ class GraphCalendar:
             more, rem = self._reminder_changes(rem.get("cal"), rem.get("since"))
             events.extend(more)
         new_state = {**state, "delta": link, "rem": rem, "n": passes + 1}
-        return CalendarPage(tuple(events), json.dumps(new_state), removed_ids=tuple(removed))
+        return CalendarPage(tuple(events), dump_cursor(new_state), removed_ids=tuple(removed))
 
     def _full(self, window: SyncWindow) -> CalendarPage:
         end = window.end + WINDOW_SLACK
@@ -109,10 +109,10 @@ class GraphCalendar:
             events.extend(more)
             replaced.add(REMINDERS)
         state = {
-            "v": 1, "delta": link, "start": window.start.isoformat(), "end": end.isoformat(),
+            "delta": link, "start": window.start.isoformat(), "end": end.isoformat(),
             "rem": rem, "n": 1,
         }
-        return CalendarPage(tuple(events), json.dumps(state), replaced_sources=frozenset(replaced))
+        return CalendarPage(tuple(events), dump_cursor(state), replaced_sources=frozenset(replaced))
 
     def _delta(
         self, url: str, params: dict[str, str] | None
@@ -203,13 +203,13 @@ class GraphCalendar:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def put_event(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
+    def put(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
         """Create or update the reminder for ``artifact``. Raises ProviderError, ItemError."""
         body = reminder_body(artifact)
         known = existing.provider_id if existing is not None else ""
         if known and self._patch(known, body):
             return ItemRef(artifact.key, known)
-        found = self.find_event(artifact.key)
+        found = self.find(artifact.key)
         if found is not None and self._patch(found.provider_id, body):
             return found
         # A fresh transactionId per call: a retried POST is dropped by Graph, while a reminder
@@ -231,7 +231,7 @@ class GraphCalendar:
             raise
         return True
 
-    def delete_event(self, ref: ItemRef) -> None:
+    def delete(self, ref: ItemRef) -> None:
         """Delete a reminder; one already gone is fine. Raises ProviderError."""
         try:
             self._client.request("DELETE", f"me/events/{ref.provider_id}")
@@ -239,7 +239,7 @@ class GraphCalendar:
             if not exc.missing:
                 raise
 
-    def find_event(self, key: str) -> ItemRef | None:
+    def find(self, key: str) -> ItemRef | None:
         """The reminder tagged with ``key``. Raises ProviderError."""
         base = self._events_base(create=False)
         if base is None:
@@ -280,18 +280,6 @@ class GraphCalendar:
                 raise
             return found
 
-
-def _load_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        log.warning("unreadable calendar cursor; reading the window again")
-        return None
-    if not isinstance(state, dict) or state.get("v") != 1 or not state.get("delta"):
-        return None
-    return state
 
 
 def _covers(state: dict[str, Any], window: SyncWindow) -> bool:

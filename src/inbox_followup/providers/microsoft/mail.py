@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -36,6 +35,7 @@ from inbox_followup.core.model import (
 )
 from inbox_followup.errors import ItemError, ProviderError
 from inbox_followup.formats.mailparse import CLASSIFICATION_HEADERS
+from inbox_followup.providers.cursor import dump_cursor, load_cursor
 from inbox_followup.providers.microsoft.graph import (
     JSON,
     KEY_EXPAND,
@@ -152,9 +152,9 @@ class GraphMail:
 
     def changes(self, cursor: str | None, window: SyncWindow) -> MailPage:
         """Inbox and Sent Items messages since ``cursor``. Raises ProviderError."""
-        state = _load_cursor(cursor)
+        state = load_cursor(cursor, f"{self._account}: mail")
         messages: list[MailMessage] = []
-        new_state: dict[str, Any] = {"v": 1}
+        new_state: dict[str, Any] = {}
         for folder, label in FOLDERS:
             link = state.get(folder)
             try:
@@ -167,7 +167,7 @@ class GraphMail:
                 found, link = self._folder(folder, label, None, window)
             messages.extend(found)
             new_state[folder] = link
-        return MailPage(tuple(messages), json.dumps(new_state))
+        return MailPage(tuple(messages), dump_cursor(new_state))
 
     def _folder(
         self, folder: str, label: str, link: str | None, window: SyncWindow
@@ -197,7 +197,7 @@ class GraphMail:
 
     # --- drafts -------------------------------------------------------------------------------
 
-    def put_draft(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
+    def put(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
         """Create the draft, or rewrite ``existing``; idempotent by key.
 
         Raises ItemError (not a draft artifact), ProviderError.
@@ -212,7 +212,7 @@ class GraphMail:
             if done is not None:
                 return _ref(key, done)
         # Idempotent by key: a draft a crash left behind is finished, not duplicated.
-        found = self.find_draft(key) or (self._find(key + PENDING) if draft.in_reply_to else None)
+        found = self.find(key) or (self._find(key + PENDING) if draft.in_reply_to else None)
         if found is not None:
             done = self._patch(found.provider_id, final)
             if done is not None:
@@ -228,7 +228,7 @@ class GraphMail:
         try:
             created = self._client.request("POST", "me/messages", body=body, idempotent=False)
         except AmbiguousWriteError:
-            found = self.find_draft(key)  # the first attempt may have gone through
+            found = self.find(key)  # the first attempt may have gone through
             if found is None:
                 raise
             return found
@@ -272,7 +272,7 @@ class GraphMail:
                 return str(item["id"])
         return None
 
-    def find_draft(self, key: str) -> ItemRef | None:
+    def find(self, key: str) -> ItemRef | None:
         """The finished draft tagged with ``key`` in Drafts. Raises ProviderError."""
         return self._find(key)
 
@@ -283,7 +283,7 @@ class GraphMail:
             return _ref(value.removesuffix(PENDING), item)
         return None
 
-    def get_draft(self, ref: ItemRef) -> DraftSnapshot | None:
+    def get(self, ref: ItemRef) -> DraftSnapshot | None:
         """The draft's recipient, subject and text, or None once it is not in Drafts."""
         item = self._get(ref.provider_id, "isDraft,parentFolderId,subject,body,toRecipients")
         if item is None or not self._in_drafts(item):
@@ -292,7 +292,7 @@ class GraphMail:
         address = next((p.email for p in to if p is not None), "")
         return DraftSnapshot(address, str(item.get("subject") or ""), body_text(item.get("body")))
 
-    def delete_draft(self, ref: ItemRef) -> None:
+    def delete(self, ref: ItemRef) -> None:
         """Delete our draft. Anything sent, out of Drafts (the user deleted it) or not tagged
         with ``ref.key`` is left alone."""
         item = self._get(ref.provider_id, "isDraft,parentFolderId", expand=True)
@@ -332,16 +332,6 @@ class GraphMail:
                 return None
             raise
 
-
-def _load_cursor(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        log.warning("unreadable mail cursor; re-reading the window")
-        return {}
-    return state if isinstance(state, dict) and state.get("v") == 1 else {}
 
 
 __all__ = ["KEY_HEADER", "GraphMail", "message_from_graph"]

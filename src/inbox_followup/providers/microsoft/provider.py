@@ -71,28 +71,28 @@ class MicrosoftProvider:
 
     def put_event(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
         """Create or update a reminder event. Raises ItemError, ProviderError, AuthError."""
-        return self._calendar.put_event(artifact, existing)
+        return self._calendar.put(artifact, existing)
 
     def delete_event(self, ref: ItemRef) -> None:
         """Delete a reminder event; missing is fine. Raises ProviderError, AuthError."""
-        self._calendar.delete_event(ref)
+        self._calendar.delete(ref)
 
     def put_draft(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
         """Create or rewrite a draft. Raises ItemError, ProviderError, AuthError."""
-        return self._mail.put_draft(artifact, existing)
+        return self._mail.put(artifact, existing)
 
     def get_draft(self, ref: ItemRef) -> DraftSnapshot | None:
         """The draft now, or None once sent or deleted. Raises ProviderError, AuthError."""
-        return self._mail.get_draft(ref)
+        return self._mail.get(ref)
 
     def delete_draft(self, ref: ItemRef) -> None:
         """Delete our untouched-or-not draft (the caller checks edits); sent mail is never
         touched. Raises ProviderError, AuthError."""
-        self._mail.delete_draft(ref)
+        self._mail.delete(ref)
 
     def find_by_key(self, key: str, is_draft: bool) -> ItemRef | None:
         """The draft or reminder tagged with ``key``. Raises ProviderError, AuthError."""
-        return self._mail.find_draft(key) if is_draft else self._calendar.find_event(key)
+        return self._mail.find(key) if is_draft else self._calendar.find(key)
 
     def flush(self) -> None:
         """Nothing to do: every write is a finished HTTP request."""
