@@ -93,12 +93,10 @@ def _norm_type(content_type: str) -> str:
 
 
 def _report_type(msg: MailMessage) -> str | None:
-    """The report type from a derived entry or a ``report-type=`` in ``content_type``."""
+    """The ``report-type`` of a ``multipart/report``, as the one header reader derived it
+    (:mod:`inbox_followup.formats.mailparse`, for every provider)."""
     found = msg.header("x-ifu-report-type")
-    if found:
-        return found.lower()
-    m = re.search(r"report-type\s*=\s*\"?([\w-]+)", msg.content_type, re.IGNORECASE)
-    return m.group(1).lower() if m else None
+    return found.lower() if found else None
 
 
 def _dsn_groups(msg: MailMessage) -> list[dict[str, str]]:

@@ -30,7 +30,7 @@ import codecs
 import html
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
 from email.header import decode_header
@@ -61,6 +61,7 @@ SNIPPET_CHARS = 500
 _MAX_DEPTH = 12  # nested multiparts deeper than this are not looked into
 _FOLD = re.compile(r"\r?\n(?=[ \t])")  # RFC 5322 §2.2.3: unfolding removes CRLF only
 _MSGID = re.compile(r"<[^<>\s]+>")
+_FIELD_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field-name: printable ASCII but ':'
 _CAL_METHOD = re.compile(r"^METHOD:\s*([A-Za-z-]+)", re.MULTILINE)
 _DSN_FIELD = re.compile(
     r"^(final-recipient|original-recipient|action|status)[ \t]*:(.*)$",
@@ -308,6 +309,16 @@ def _calendar(part: Message, derived: list[tuple[str, str]]) -> None:
     entry = ("x-ifu-calendar-method", method.upper()) if method else None
     if entry and entry not in derived:
         derived.append(entry)
+
+
+def header_block(fields: Iterable[tuple[str, str]]) -> bytes:
+    """Header fields that an API returned as (name, value) pairs, put back into an RFC 5322
+    header block, so that :func:`parse_message` reads them exactly as it reads a whole
+    message. A name that is not an RFC 5322 field-name is left out, and line breaks inside
+    a value are folded away, so no value can start a header of its own."""
+    lines = [f"{name}: {' '.join(value.split())}\r\n" for name, value in fields
+             if _FIELD_NAME.match(name)]
+    return ("".join(lines) + "\r\n").encode("utf-8", "surrogateescape")
 
 
 def parse_message(raw: bytes, *, msg_id: str, folder: str, fallback_date: datetime) -> MailMessage:

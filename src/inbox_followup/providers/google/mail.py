@@ -26,7 +26,6 @@ import base64
 import hashlib
 import html
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -60,7 +59,6 @@ METADATA_HEADERS = (
     "From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
     "Content-Type", KEY_HEADER, *mailparse.CLASSIFICATION_HEADERS,
 )
-_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field-name: printable ASCII but ':'
 
 
 def message_id_for(key: str, address: str) -> str:
@@ -321,14 +319,9 @@ def _ref(key: str, draft: Json, message_id: str | None) -> ItemRef:
 
 
 def _header_block(message: Json) -> bytes:
-    """The headers of a ``format=metadata`` message put back into an RFC 5322 header block,
-    so that they are read by the same parsers as a whole message."""
-    lines = []
-    for h in message.get("payload", {}).get("headers", []):
-        name, value = str(h.get("name", "")), str(h.get("value", ""))
-        if _HEADER_NAME.match(name):
-            lines.append(f"{name}: {' '.join(value.split())}\r\n")
-    return ("".join(lines) + "\r\n").encode("utf-8", "surrogateescape")
+    """The headers of a ``format=metadata`` message as an RFC 5322 header block."""
+    headers = message.get("payload", {}).get("headers", [])
+    return mailparse.header_block((str(h.get("name", "")), str(h.get("value", ""))) for h in headers)
 
 
 def _header(message_or_draft: Json, name: str) -> str:

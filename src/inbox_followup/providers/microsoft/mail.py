@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import logging
-import re
+from dataclasses import replace
 from typing import Any
 
 from inbox_followup.config.loader import AccountConfig
@@ -34,7 +34,7 @@ from inbox_followup.core.model import (
     SyncWindow,
 )
 from inbox_followup.errors import ItemError, ProviderError
-from inbox_followup.formats.mailparse import CLASSIFICATION_HEADERS
+from inbox_followup.formats import mailparse
 from inbox_followup.providers.cursor import dump_cursor, load_cursor
 from inbox_followup.providers.microsoft.graph import (
     JSON,
@@ -62,50 +62,45 @@ MESSAGE_FIELDS = (
     "receivedDateTime,sentDateTime,bodyPreview,internetMessageHeaders,isDraft"
 )
 DRAFT_REF_FIELDS = "id,conversationId,internetMessageId"
-_MSGID = re.compile(r"<[^<>\s]+>")
 
 
 def message_from_graph(item: JSON, folder: str) -> MailMessage | None:
-    """A delta entry as MailMessage; None for drafts and removals. Raises ItemError."""
+    """A delta entry as MailMessage; None for drafts and removals. Raises ItemError.
+
+    The internet headers go through :func:`inbox_followup.formats.mailparse.parse_message`,
+    the one header reader, as Gmail's do; what Graph gives as properties (sender,
+    recipients, subject, ids, dates, preview) then stands in for what the headers said,
+    because copies in Sent Items carry no internet headers at all (docs/api-notes.md).
+    """
     if "@removed" in item or item.get("isDraft"):
         return None
-    table: dict[str, list[str]] = {}
-    for header in item.get("internetMessageHeaders") or ():
-        name = str(header.get("name", "")).strip().lower()
-        if name and not name.startswith("x-ifu-"):  # x-ifu-* are derived here, never taken
-            table.setdefault(name, []).append(str(header.get("value", "")))
-    headers = [(n, v) for n in CLASSIFICATION_HEADERS for v in table.get(n, [])]
-    content_type = (table.get("content-type") or ["text/plain"])[0]
-    main_type = content_type.split(";")[0].strip().lower() or "text/plain"
-    report = re.search(r'report-type="?([\w-]+)', content_type, re.IGNORECASE)
-    if report:
-        headers.append(("x-ifu-report-type", report.group(1).lower()))
-    if "eventmessage" in str(item.get("@odata.type", "")).lower():
-        headers.append(("x-ifu-has-calendar", "yes"))  # an invitation, as mailparse marks it
+    msg_id = str(item["id"])
     stamp = item.get("sentDateTime") if folder == "sent" else item.get("receivedDateTime")
     try:
         date = parse_time(str(stamp or item.get("receivedDateTime") or ""))
     except ValueError:
-        raise ItemError(f"message {item.get('id', '?')}", "no usable date") from None
-    refs = [*_MSGID.findall(" ".join(table.get("in-reply-to", []))),
-            *_MSGID.findall(" ".join(table.get("references", [])))]
+        raise ItemError(f"message {msg_id}", "no usable date") from None
+    fields = [(str(h.get("name", "")), str(h.get("value", "")))
+              for h in item.get("internetMessageHeaders") or () if isinstance(h, dict)]
+    try:
+        parsed = mailparse.parse_message(mailparse.header_block(fields), msg_id=msg_id,
+                                         folder=folder, fallback_date=date)
+    except ItemError:  # no headers: a copy in Sent Items
+        parsed = MailMessage(id=msg_id, folder=folder, date=date)
+    headers = parsed.headers
+    if "eventmessage" in str(item.get("@odata.type", "")).lower():
+        headers += (("x-ifu-has-calendar", "yes"),)  # an invitation, as mailparse marks it
     recipients = [
         str((r.get("emailAddress") or {}).get("address") or "").strip().lower()
         for r in [*(item.get("toRecipients") or ()), *(item.get("ccRecipients") or ())]
     ]
-    key = (table.get(KEY_HEADER.lower()) or [""])[0].strip() or tagged_key(item)
-    return MailMessage(
-        id=str(item["id"]),
-        folder=folder,
-        date=date,
-        sender=_person(item.get("from")),
+    key = parsed.key or tagged_key(item)
+    return replace(
+        parsed, date=date, sender=_person(item.get("from")),
         recipients=tuple(dict.fromkeys(r for r in recipients if r)),
         subject=str(item.get("subject") or ""),
         message_id=item.get("internetMessageId") or None,
-        thread_id=item.get("conversationId") or None,
-        references=tuple(dict.fromkeys(refs)),
-        headers=tuple(headers),
-        content_type=main_type,
+        thread_id=item.get("conversationId") or None, headers=headers,
         snippet=str(item.get("bodyPreview") or ""),
         key=key.removesuffix(PENDING) if key else None,
     )
