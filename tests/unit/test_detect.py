@@ -13,13 +13,15 @@ from hypothesis import strategies as st
 from inbox_followup.core.detect import (
     DetectionRules,
     UserIdentity,
-    company_and_role,
-    company_from_domain,
     detect,
-    find_phone,
     interview_id,
     is_person,
     is_public_domain,
+)
+from inbox_followup.core.interview_details import (
+    company_and_role,
+    company_from_domain,
+    find_phone,
     sanitize_name,
 )
 from inbox_followup.core.model import Attendee, CalendarEvent, Interview, Person, SyncWindow
