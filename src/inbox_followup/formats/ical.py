@@ -1,20 +1,26 @@
-"""iCalendar in and out, free of I/O: ``.ics`` bytes -> :class:`CalendarEvent`, reminders -> bytes.
+"""``.ics`` bytes -> the :class:`CalendarEvent` occurrences in the sync window, free of I/O.
+
+This module is the entry point (:func:`parse_calendar`) and walks each VCALENDAR: it checks
+every VEVENT's dates, gives it a UID if it has none and puts its times in a zone, then hands
+one-off events and recurring series to ``ical_occurrences``.
 
 Reading is built on icalendar (RFC 5545 parsing), x-wr-timezone (Google's X-WR-TIMEZONE) and
-recurring-ical-events (RRULE/RDATE/EXDATE/RECURRENCE-ID expansion). Four things are done here
-rather than left to those libraries, each for a reason:
+recurring-ical-events (RRULE/RDATE/EXDATE/RECURRENCE-ID expansion). Four things are done by
+these modules rather than left to those libraries, each for a reason:
 
-* A line-level pre-scan keeps only the VEVENTs that can touch the sync window (plus every
-  member of a recurring series) and only the properties we read. icalendar 7 walks each
-  content line character by character in Python (``Contentline.raw_parts``): a 5,000-event
-  Google export (4.5 MB) took 4.4 s in full; trimmed to a 240-day window, about 1 s.
+* A line-level pre-scan (``ical_prescan``) keeps only the VEVENTs that can touch the sync
+  window (plus every member of a recurring series) and only the properties we read.
+  icalendar 7 walks each content line character by character in Python
+  (``Contentline.raw_parts``): a 5,000-event Google export (4.5 MB) took 4.4 s in full;
+  trimmed to a 240-day window, about 1 s.
 * Time zones are resolved per file (``ical_zones``: IANA name, Windows name,
   ``/vendor/Area/City`` TZID, then the file's own VTIMEZONE). icalendar caches VTIMEZONE
   definitions of non-IANA TZIDs in a process-wide dict, first definition wins
   (``icalendar/timezone/tzp.py``,
   ``cache_timezone_component``), so one odd file would otherwise change how every later file
   of the daemon reads, and occurrence ids would drift between runs.
-* Recurrence ids are UTC strings, so a moved occurrence keeps its id and ids survive reparses.
+* Recurrence ids are UTC strings (``ical_occurrences``), so a moved occurrence keeps its id
+  and ids survive reparses.
 * Recurrence rules are bounded before anything expands them (``ical_prescan``): expansion
   cannot stop early; one VEVENT's RRULE:FREQ=MINUTELY made 259,260 occurrences (15 s, 662 MB)
   and one VTIMEZONE's took 343 s.
@@ -23,33 +29,29 @@ rather than left to those libraries, each for a reason:
 from __future__ import annotations
 
 import hashlib
-import logging
-import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import recurring_ical_events
 import x_wr_timezone
 from icalendar import Calendar, vText
 
-from inbox_followup.core.model import Attendee, CalendarEvent, Problem, SyncWindow
+from inbox_followup.core.model import CalendarEvent, Problem, SyncWindow
 from inbox_followup.errors import ItemError
-from inbox_followup.formats.ical_prescan import KEY_PROPERTY, prescan, series_refusal
+from inbox_followup.formats.ical_occurrences import ReadContext, series_events, single_event
+from inbox_followup.formats.ical_prescan import prescan
+from inbox_followup.formats.ical_values import (
+    Component,
+    as_list,
+    brief_error,
+    clean_line,
+    decode_bytes,
+    prop_text,
+)
 from inbox_followup.formats.ical_zones import FileZones, zone_named, zoned
 
-log = logging.getLogger(__name__)
-
-_Comp = Any  # icalendar's component and property types are too loose for mypy to help here
-
-
-# Unfolding as icalendar/parser/content_line.py does (UFOLD: line breaks, then a space or a
-# tab), after CRLF -> LF: its look-behind pattern took 0.23 s on a 4.5 MB file, this 0.02 s.
-_TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
 _SERIES = frozenset({"RRULE", "RDATE", "EXRULE", "RECURRENCE-ID"})
 _DT_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "EXDATE")
-_STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
 
 
 class _Skip(Exception):
@@ -76,7 +78,7 @@ def parse_calendar(data: bytes, source: str, window: SyncWindow, *, default_tz: 
         if window.start.tzinfo is None or window.end.tzinfo is None:  # be lenient: local time
             window = SyncWindow(window.start.replace(tzinfo=window.start.tzinfo or default_tz),
                                 window.end.replace(tzinfo=window.end.tzinfo or default_tz))
-        ctx = _Ctx(source, window, default_tz, frozenset(a.lower() for a in self_addresses))
+        ctx = ReadContext(source, window, default_tz, frozenset(a.lower() for a in self_addresses))
         return _parse(data, ctx)
     except ItemError:
         raise
@@ -84,21 +86,7 @@ def parse_calendar(data: bytes, source: str, window: SyncWindow, *, default_tz: 
         raise ItemError(source, f"cannot read the calendar ({brief_error(exc)})") from exc
 
 
-@dataclass
-class _Ctx:
-    source: str
-    window: SyncWindow
-    default_tz: ZoneInfo
-    self_addresses: frozenset[str]
-    problems: list[Problem] = field(default_factory=list)
-
-    def problem(self, comp: Any, message: str) -> None:
-        summary = _clean(str(comp.get("SUMMARY", "")))[:60]
-        where = f"{self.source}: event '{summary}' ({_clean(str(comp.get('UID', '?')))[:80]})"
-        self.problems.append(Problem(where=where, message=message))
-
-
-def _parse(data: bytes, ctx: _Ctx) -> tuple[list[CalendarEvent], list[Problem]]:
+def _parse(data: bytes, ctx: ReadContext) -> tuple[list[CalendarEvent], list[Problem]]:
     text = prescan(decode_bytes(data), ctx.window, ctx.source)
     try:
         tops = Calendar.from_ical(text, multiple=True)
@@ -118,27 +106,17 @@ def _parse(data: bytes, ctx: _Ctx) -> tuple[list[CalendarEvent], list[Problem]]:
     return list(events.values()), ctx.problems
 
 
-def decode_bytes(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:  # old Outlook exports are Windows-1252
-        text = data.decode("cp1252", errors="replace")
-    return text.lstrip("\ufeff \t\r\n")
-
-
 # --- one VCALENDAR -----------------------------------------------------------------------------
 
 
-def _calendar_events(cal: _Comp, ctx: _Ctx) -> list[CalendarEvent]:
+def _calendar_events(cal: Component, ctx: ReadContext) -> list[CalendarEvent]:
     method = prop_text(cal, "METHOD").strip().upper()
     cal_zone = _calendar_zone(cal, ctx)
     # x-wr-timezone's walker, applied value by value: its to_standard() copies every changed
     # component, which cost 0.3 s on 5,000 events.
     walker = x_wr_timezone.UTCChangingWalker(cal_zone) if cal_zone is not None else None
     zones = FileZones(cal)
-    good: list[_Comp] = []
+    good: list[Component] = []
     for comp in [c for c in cal.subcomponents if c.name == "VEVENT"]:
         if "DTSTART" not in comp and method not in ("", "PUBLISH", "REQUEST", "ADD"):
             continue  # iTIP REPLY/CANCEL/REFRESH may omit DTSTART (RFC 5546 3.2): nothing to show
@@ -151,11 +129,11 @@ def _calendar_events(cal: _Comp, ctx: _Ctx) -> list[CalendarEvent]:
             ctx.problem(comp, f"cannot read the event ({brief_error(exc)})")
             continue
         good.append(comp)
-    groups: dict[str, list[_Comp]] = {}
+    groups: dict[str, list[Component]] = {}
     for comp in good:
         groups.setdefault(str(comp["UID"]), []).append(comp)
     events: list[CalendarEvent] = []
-    series: list[list[_Comp]] = []
+    series: list[list[Component]] = []
     for members in groups.values():
         if any(_SERIES.intersection(m.keys()) for m in members):
             series.append(members)
@@ -163,14 +141,14 @@ def _calendar_events(cal: _Comp, ctx: _Ctx) -> list[CalendarEvent]:
         # The same UID twice without RECURRENCE-ID (an iTIP stream, say): the latest wins.
         comp = max(reversed(members), key=_sequence)
         try:
-            events.extend(_single(comp, ctx, method))
+            events.extend(single_event(comp, ctx, method))
         except Exception as exc:
             ctx.problem(comp, f"cannot read the event ({brief_error(exc)})")
-    events.extend(_expand(series, ctx, method))
+    events.extend(series_events(series, ctx, method))
     return events
 
 
-def _calendar_zone(cal: _Comp, ctx: _Ctx) -> ZoneInfo | None:
+def _calendar_zone(cal: Component, ctx: ReadContext) -> ZoneInfo | None:
     """Google exports name the calendar's zone in X-WR-TIMEZONE and write times in UTC."""
     name = prop_text(cal, "X-WR-TIMEZONE").strip()
     if not name:
@@ -179,12 +157,12 @@ def _calendar_zone(cal: _Comp, ctx: _Ctx) -> ZoneInfo | None:
     if zone is None:
         ctx.problems.append(Problem(
             where=ctx.source,
-            message=f"unknown X-WR-TIMEZONE '{_clean(name)[:60]}'; "
+            message=f"unknown X-WR-TIMEZONE '{clean_line(name)[:60]}'; "
                     f"times without a zone are read in {ctx.default_tz.key}"))
     return zone
 
 
-def _prepare(comp: _Comp, zones: FileZones, walker: Any, ctx: _Ctx) -> None:
+def _prepare(comp: Component, zones: FileZones, walker: Any, ctx: ReadContext) -> None:
     """Check the event's dates, give it a UID if it has none, put every time in a zone."""
     start = _one(comp, "DTSTART")
     if start is None:
@@ -202,7 +180,7 @@ def _prepare(comp: _Comp, zones: FileZones, walker: Any, ctx: _Ctx) -> None:
         comp["UID"] = vText("nouid-" + digest[:24])
     unknown: set[str] = set()
     for name in _DT_PROPS:
-        for prop in _as_list(comp.get(name)):
+        for prop in as_list(comp.get(name)):
             tzid = str(prop.params.get("TZID") or "") if hasattr(prop, "params") else ""
             zone = zones.get(tzid) if tzid else None
             if tzid and zone is None:
@@ -211,7 +189,7 @@ def _prepare(comp: _Comp, zones: FileZones, walker: Any, ctx: _Ctx) -> None:
             for holder in _holders(prop):
                 holder.dt = zoned(holder.dt, zone, walker, ctx.default_tz)
     if unknown:
-        names = ", ".join(sorted(_clean(u)[:60] for u in unknown))
+        names = ", ".join(sorted(clean_line(u)[:60] for u in unknown))
         ctx.problem(comp, f"unknown time zone {names}; read in {ctx.default_tz.key}")
 
 
@@ -223,7 +201,7 @@ def _holders(prop: Any) -> list[Any]:
         return []
 
 
-def _one(comp: _Comp, name: str) -> Any:
+def _one(comp: Component, name: str) -> Any:
     prop = comp.get(name)
     if isinstance(prop, list):
         raise _Skip(f"{name} appears more than once")
@@ -235,182 +213,8 @@ def _one(comp: _Comp, name: str) -> Any:
     return prop
 
 
-# --- occurrences -------------------------------------------------------------------------------
-
-
-def _single(comp: _Comp, ctx: _Ctx, method: str) -> list[CalendarEvent]:
-    start = comp["DTSTART"].dt
-    uid = str(comp["UID"])
-    event = _event(comp, start, _end(comp, start), uid, uid, ctx, method)
-    if event.end < ctx.window.start or event.start > ctx.window.end:
-        return []
-    return [event]
-
-
-def _expand(groups: list[list[_Comp]], ctx: _Ctx, method: str) -> list[CalendarEvent]:
-    """All series at once (fast); on failure series by series, so a bad one costs only itself."""
-    groups = [g for g in groups if _bounded(g, ctx)]
-    if not groups:
-        return []
-    try:
-        return _occurrences([c for g in groups for c in g], ctx, method)
-    except Exception:
-        pass
-    events: list[CalendarEvent] = []
-    for group in groups:
-        try:
-            events.extend(_occurrences(group, ctx, method))
-        except Exception as exc:
-            ctx.problem(group[0], f"cannot expand the recurring event ({brief_error(exc)})")
-    return events
-
-
-def _bounded(members: list[_Comp], ctx: _Ctx) -> bool:
-    """Whether the series can be expanded at a bounded cost; if not, it is named in a problem.
-
-    Checked before expansion, as recurring-ical-events cannot stop early (ical_prescan.py).
-    Overrides and RDATEs cost only what the file spells out; the RRULE of the master is the risk.
-    """
-    for comp in members:
-        if "RRULE" not in comp or "RECURRENCE-ID" in comp:
-            continue
-        try:
-            start = comp["DTSTART"].dt
-            length = _instant(_end(comp, start), ctx) - _instant(start, ctx)
-            reason = series_refusal(_as_list(comp["RRULE"]), start, length, ctx.window)
-        except Exception as exc:  # a FREQ, COUNT or DURATION that expansion would choke on too
-            reason = f"cannot expand the recurring event ({brief_error(exc)})"
-        if reason:
-            ctx.problem(comp, reason)
-            return False
-    return True
-
-
-def _occurrences(comps: list[_Comp], ctx: _Ctx, method: str) -> list[CalendarEvent]:
-    cal = Calendar()
-    for comp in comps:
-        cal.add_component(comp)
-    events = []
-    for occ in recurring_ical_events.of(cal).between(ctx.window.start, ctx.window.end):
-        start = occ["DTSTART"].dt
-        rid = occ.get("RECURRENCE-ID")
-        uid = str(occ["UID"])
-        event_id = f"{uid}/{_stamp(rid.dt if rid is not None else start, ctx)}"
-        events.append(_event(occ, start, _end(occ, start), uid, event_id, ctx, method))
-    return events
-
-
-def _end(comp: _Comp, start: date) -> date:
-    if "DTEND" in comp:
-        return comp["DTEND"].dt  # type: ignore[no-any-return]
-    if "DURATION" in comp:
-        return start + comp["DURATION"].dt  # type: ignore[no-any-return]
-    return start if isinstance(start, datetime) else start + timedelta(days=1)
-
-
-def _stamp(value: date, ctx: _Ctx) -> str:
-    """The original start as text: UTC date-time, or the bare date of an all-day occurrence."""
-    if isinstance(value, datetime):
-        v = (value if value.tzinfo else value.replace(tzinfo=ctx.default_tz)).astimezone(UTC)
-        return f"{v.year:04d}{v.month:02d}{v.day:02d}T{v.hour:02d}{v.minute:02d}{v.second:02d}Z"
-    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
-
-
-def _event(comp: _Comp, start: date, end: date, uid: str, event_id: str, ctx: _Ctx,
-           method: str) -> CalendarEvent:
-    begin, finish = _instant(start, ctx), _instant(end, ctx)
-    organizer = _as_list(comp.get("ORGANIZER"))
-    key = comp.get(KEY_PROPERTY)
-    return CalendarEvent(
-        id=event_id, uid=uid, title=prop_text(comp, "SUMMARY"), start=begin, end=max(begin, finish),
-        source=ctx.source, description=prop_text(comp, "DESCRIPTION"),
-        location=prop_text(comp, "LOCATION"), all_day=not isinstance(start, datetime),
-        status=_status(comp, method),
-        organizer=_person(organizer[0], ctx, "ACCEPTED") if organizer else None,
-        attendees=tuple(a for a in (_person(p, ctx, "NEEDS-ACTION")
-                                    for p in _as_list(comp.get("ATTENDEE"))) if a is not None),
-        key=unescape_text(key) if key is not None else None,
-    )
-
-
-def _instant(value: date, ctx: _Ctx) -> datetime:
-    if not isinstance(value, datetime):
-        return datetime.combine(value, time(), tzinfo=ctx.default_tz)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=ctx.default_tz)
-    # Keep IANA zones for display; any other tzinfo (a VTIMEZONE built from the file) -> UTC.
-    return value if isinstance(value.tzinfo, ZoneInfo) else value.astimezone(UTC)
-
-
-def _status(comp: _Comp, method: str) -> str:
-    if method == "CANCEL":
-        return "CANCELLED"
-    status = prop_text(comp, "STATUS").strip().upper()
-    return status if status in _STATUSES else "CONFIRMED"
-
-
-def _person(prop: Any, ctx: _Ctx, partstat: str) -> Attendee | None:
-    """ATTENDEE/ORGANIZER -> Attendee; None when there is no usable e-mail address."""
-    # No whitespace belongs in an address; some writers fold lines inside one (khal's corpus).
-    email = "".join(re.sub(r"^\s*mailto:", "", str(prop), flags=re.IGNORECASE).split()).lower()
-    local, at, domain = email.partition("@")
-    if not (local and at and domain) or any(c in "<>,;:\"@" for c in local + domain):
-        return None
-    params = getattr(prop, "params", {})
-    name = _param(params, "CN")
-    return Attendee(
-        email=email, name=None if name is None or name.lower() == email else name,
-        cutype=(_param(params, "CUTYPE") or "INDIVIDUAL").upper(),
-        partstat=(_param(params, "PARTSTAT") or partstat).upper(),
-        is_self=email in ctx.self_addresses,
-    )
-
-
-def _param(params: Any, name: str) -> str | None:
-    value = params.get(name)
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _sequence(comp: _Comp) -> int:
+def _sequence(comp: Component) -> int:
     try:
         return int(str(comp.get("SEQUENCE", 0)))
     except ValueError:
         return 0
-
-
-# --- small helpers -----------------------------------------------------------------------------
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def prop_text(comp: _Comp, name: str) -> str:
-    """The first value of property ``name`` as text ("" when absent)."""
-    value = comp.get(name)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return "" if value is None else str(value)
-
-
-def unescape_text(value: Any) -> str:
-    """X- properties come back raw (vUnknown): undo the TEXT escapes of RFC 5545 3.3.11."""
-    if isinstance(value, list):
-        value = value[0]
-    if isinstance(value, vText):
-        return str(value)
-    return _TEXT_ESCAPE.sub(lambda m: "\n" if m[1] in "nN" else m[1], str(value))
-
-
-def _clean(text: str) -> str:
-    """One line for a message: no control characters."""
-    return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).strip()
-
-
-def brief_error(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {_clean(str(exc))[:160]}"

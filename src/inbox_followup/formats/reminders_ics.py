@@ -17,8 +17,8 @@ from icalendar import Alarm, Calendar, Event, vText
 
 from inbox_followup.core.model import ReminderContent
 from inbox_followup.errors import ItemError
-from inbox_followup.formats.ical import brief_error, decode_bytes, prop_text, unescape_text
 from inbox_followup.formats.ical_prescan import KEY_PROPERTY
+from inbox_followup.formats.ical_values import brief_error, decode_bytes, prop_text, unescape_text
 
 log = logging.getLogger(__name__)
 
