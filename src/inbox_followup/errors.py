@@ -48,10 +48,6 @@ class AuthError(ProviderError):
         super().__init__(f"{hint}" + (f" ({detail})" if detail else ""), retryable=False)
 
 
-class CursorExpiredError(ProviderError):
-    """A sync cursor is no longer valid; the caller must do a full sync."""
-
-
 class ItemError(InboxFollowupError):
     """One input item (file, event, message) is malformed; ``where`` names it."""
 

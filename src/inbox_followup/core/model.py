@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -163,10 +163,6 @@ class Notes:
             email_only=self.email_only or other.email_only,
             phone=other.phone or self.phone,
         )
-
-    @property
-    def is_empty(self) -> bool:
-        return self == Notes()
 
 
 NO_NOTES = Notes()  # shared: a pass over thousands of interviews with no notes makes one
@@ -370,4 +366,3 @@ class Problem:
 
     where: str
     message: str
-    details: dict[str, str] = field(default_factory=dict)

@@ -146,12 +146,6 @@ class Store:
         rows = self.db.execute("SELECT data FROM messages WHERE account=?", (account,))
         return [codec.load_message(r[0]) for r in rows]
 
-    def forget_account(self, account: str) -> None:
-        """Drop the cache of one account (a full resync rebuilds it); the ledger stays."""
-        with self.transaction() as db:
-            for table in ("cursors", "events", "messages"):
-                db.execute(f"DELETE FROM {table} WHERE account=?", (account,))
-
     # --- the user's own inputs --------------------------------------------------------------
 
     def notes(self) -> dict[str, dict[str, Notes]]:
