@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inbox_followup.core.dates import date_mentions, format_day
 from inbox_followup.core.model import Notes
-from inbox_followup.core.notes import NOTES_PROMPTS, date_mentions, format_day, parse_notes
+from inbox_followup.core.notes import NOTES_PROMPTS, parse_notes
 
 REF = date(2026, 11, 24)  # a Tuesday
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from string import Template
 
+from inbox_followup.core.dates import format_day
 from inbox_followup.core.model import ArtifactKind, Interview, Notes, Person
-from inbox_followup.core.notes import NOTES_PROMPTS, format_day
+from inbox_followup.core.notes import NOTES_PROMPTS
 from inbox_followup.core.text import one_line as _one_line
 from inbox_followup.core.text import sanitize_header_text
 from inbox_followup.core.text import sentence as _sentence

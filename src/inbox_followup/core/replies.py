@@ -41,8 +41,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from inbox_followup.core.dates import date_mentions
 from inbox_followup.core.model import Classification, MailMessage, ReplyKind
-from inbox_followup.core.notes import date_mentions
 
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
 _UNDELIVERABLE = re.compile(
