@@ -1,6 +1,6 @@
 """Google provider costs against the loopback fake: HTTP requests, Gmail quota units, time.
 
-Cases (one dict each, see TESTING.md "Benchmarks"):
+Cases (one dict each, see docs/testing.md "Benchmarks"):
 
 - ``idle_sync``: calendar_changes + mail_changes with saved cursors, nothing changed, for the
   default dedicated reminders calendar and for ``reminders_calendar: primary``.

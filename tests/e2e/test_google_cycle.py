@@ -1,4 +1,4 @@
-"""The RULES.md cycle on a Google account, through the CLI, against the loopback fake.
+"""The docs/rules.md cycle on a Google account, through the CLI, against the loopback fake.
 
 The config points the account at the fake with ``api_endpoint`` and authenticates with
 ``token_command``; the real CLI, store, planner and GoogleProvider do the rest. The fake plays

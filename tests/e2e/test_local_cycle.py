@@ -1,4 +1,4 @@
-"""The whole RULES.md cycle on the local account, through the CLI, with the clock moved."""
+"""The whole docs/rules.md cycle on the local account, through the CLI, with the clock moved."""
 
 from __future__ import annotations
 

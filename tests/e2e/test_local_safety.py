@@ -1,4 +1,4 @@
-"""DESIGN.md's safety invariants on the local account, through the CLI."""
+"""docs/design.md's safety invariants on the local account, through the CLI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The RULES.md cycle on a Microsoft account, through the real CLI, against the Graph fake.
+"""The docs/rules.md cycle on a Microsoft account, through the real CLI, against the Graph fake.
 
 The account points at the loopback fake with ``api_endpoint`` and gets its token from
 ``token_command``; nothing reaches Microsoft. The fake plays Outlook: the user edits drafts

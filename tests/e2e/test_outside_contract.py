@@ -1,4 +1,4 @@
-"""DESIGN.md's CLI and config contracts, checked from outside: a user's config, a user's
+"""docs/design.md's CLI and config contracts, checked from outside: a user's config, a user's
 calendar and Maildir, the CLI as a process or through main(), nothing else."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def check_status_document(doc: dict[str, Any]) -> None:
 def test_status_json_after_a_rejection_uses_only_the_contract_kinds(
     env: LocalEnv, capsys: Any
 ) -> None:
-    """A rejection adds a reflect reminder; DESIGN.md's kinds have no name for it, so it must
+    """A rejection adds a reflect reminder; docs/design.md's kinds have no name for it, so it must
     not appear among an interview's ``artifacts`` (an outside tool validates that list)."""
     env.sync(T0 + timedelta(minutes=30))
     env.deliver("Jane Doe <jane.doe@acme.io>", "Your application", T0 + timedelta(days=1),

@@ -1,6 +1,6 @@
 """In-memory model of Google Calendar v3 for the loopback fake (see google_fake.py).
 
-What it keeps like the real service (citations in /work/shared/design/API-NOTES.md section 1):
+What it keeps like the real service (citations in docs/api-notes.md section 1):
 calendars with ids, events with etags and a change sequence, deleted events kept as
 ``status: cancelled`` tombstones (so re-inserting their id answers 409), client-chosen ids
 checked against base32hex, sync tokens on the last page only that expire on demand (410),

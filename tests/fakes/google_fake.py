@@ -4,7 +4,7 @@ The product's real client (google-api-python-client with its bundled discovery d
 talks to it over HTTP: ``api_endpoint`` = :attr:`GoogleFake.url`. Every request is checked
 against the discovery documents (google_discovery.py), answered from an in-memory model
 (google_calendar_fake.py, google_gmail_fake.py) with Google's JSON and error envelopes, and
-counted by method id with Gmail quota units (API-NOTES.md 2.5). Faults can be injected:
+counted by method id with Gmail quota units (docs/api-notes.md 2.5). Faults can be injected:
 429/5xx with Retry-After, slow answers, dropped connections. Any attempt to send mail is
 refused and counted in :attr:`GoogleFake.send_attempts`, which tests assert stays 0.
 """
@@ -28,7 +28,7 @@ from .google_discovery import DiscoveryApi, FakeError
 from .google_gmail_fake import GmailModel
 
 S = "https://www.googleapis.com/auth/"
-# DESIGN.md "Least privilege", written out here rather than imported, so the fake holds the
+# docs/design.md "Least privilege", written out here rather than imported, so the fake holds the
 # product to the design instead of to whatever the product asks for.
 LEAST_PRIVILEGE = frozenset({S + "calendar.events.readonly", S + "calendar.app.created",
                              S + "gmail.compose", S + "gmail.metadata"})

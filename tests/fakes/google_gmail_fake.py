@@ -1,6 +1,6 @@
 """In-memory model of Gmail v1 for the loopback fake (see google_fake.py).
 
-What it keeps like the real service (API-NOTES.md section 2): messages with ids, threads,
+What it keeps like the real service (docs/api-notes.md section 2): messages with ids, threads,
 labels and an ``internalDate``; drafts as containers whose message id changes on every update;
 a history log with increasing ids and random gaps, expiring on demand (404); threading of a
 draft into ``threadId`` only when References/In-Reply-To and the subject match (else Gmail

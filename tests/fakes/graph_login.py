@@ -1,7 +1,7 @@
 """A stand-in for login.microsoftonline.com, injected into MSAL as its ``http_client``.
 
 MSAL calls ``get``/``post``/``close`` on the object and reads ``status_code``, ``text`` and
-``headers`` from the answers (msal/application.py; API-NOTES.md 5). This one answers tenant
+``headers`` from the answers (msal/application.py; docs/api-notes.md 5). This one answers tenant
 discovery, the device code flow and the token endpoint (device code and refresh token
 grants), hands out tokens ``at-1``, ``at-2``, ... and records every call.
 """

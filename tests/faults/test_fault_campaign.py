@@ -1,4 +1,4 @@
-"""A whole RULES.md cycle with 30% of the HTTP calls failing converges to the fault-free state.
+"""A whole docs/rules.md cycle with 30% of the HTTP calls failing converges to the fault-free state.
 
 Two copies of the same world run side by side: one talks to its fake directly, the other
 through :class:`~tests.faults.proxy.FaultProxy`, which fails 30% of the calls at random (429

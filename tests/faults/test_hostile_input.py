@@ -157,7 +157,7 @@ def test_hostile_calendars_and_messages_never_escape_an_item(calendar: bytes,
 def test_an_hourly_interview_series_costs_only_its_series(tmp_path: Path, rule: str) -> None:
     # Before the bound in ical_prescan.py, FREQ=HOURLY over the 240-day window made 4,333
     # artifacts in 26 s and FREQ=MINUTELY was stopped after 12 min at 640 MB. No timing is
-    # asserted here (TESTING.md: benchmarks, not timed tests): unbounded, these would plan
+    # asserted here (docs/testing.md: benchmarks, not timed tests): unbounded, these would plan
     # thousands of interviews, so the counts below would fail (or the run would never end).
     series = (GOOD.replace("good-1@example", "flood@example")
               .replace("DURATION:PT1H", f"DURATION:PT30M\r\nRRULE:{rule}")

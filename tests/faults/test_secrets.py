@@ -1,4 +1,4 @@
-"""DESIGN.md invariant 6: tokens never in logs, ``status`` or error messages; token files 0600;
+"""docs/design.md invariant 6: tokens never in logs, ``status`` or error messages; token files 0600;
 and the state directory that holds them private (0700), or the run is refused."""
 
 from __future__ import annotations

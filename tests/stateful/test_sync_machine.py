@@ -3,7 +3,7 @@
 Rules play the world (interviews appear, move, are cancelled; answers, auto-replies arrive; the
 user sends or edits drafts; time passes) and the tool (sync, and sync that crashes at a random
 provider write, the way kill -9 would: nothing after the crash point runs). After every step the
-invariants of DESIGN.md must hold.
+invariants of docs/design.md must hold.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hypothesis properties of the pure planner (TESTING.md layer 1)."""
+"""Hypothesis properties of the pure planner (docs/testing.md layer 1)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""rules.py: when each step of the cycle falls, in the user's zone (TESTING.md layer 1).
+"""rules.py: when each step of the cycle falls, in the user's zone (docs/testing.md layer 1).
 
-Fixed cases pin RULES.md's table to real dates (weekends, US holidays, the DST changes of
+Fixed cases pin docs/rules.md's table to real dates (weekends, US holidays, the DST changes of
 America/Chicago, Europe/Berlin and Australia/Sydney); hypothesis properties check the
 invariants for random interview ends over several years and zones.
 """

@@ -1,6 +1,6 @@
 """inbox-followup's command line: parse, call :mod:`inbox_followup.app`, print.
 
-Exit codes (DESIGN.md): 0 ok; 1 some items failed and the rest synced; 2 bad usage, bad
+Exit codes (docs/design.md): 0 ok; 1 some items failed and the rest synced; 2 bad usage, bad
 config, or the state directory's lock is held.
 """
 
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     sub.add_parser("run", help="the daemon: sync every poll_seconds until stopped")
     st = sub.add_parser("status", help="applications, interviews and what was made for them")
-    st.add_argument("--json", action="store_true", help="machine-readable (DESIGN.md contract)")
+    st.add_argument("--json", action="store_true", help="machine-readable (docs/design.md contract)")
     note = sub.add_parser("note", help="add notes to an interview (they feed the drafts)")
     note.add_argument("interview", help="interview id (or a unique prefix) or company name")
     note.add_argument("--text", help="free text; dates, 'few days', 'email only' are understood")

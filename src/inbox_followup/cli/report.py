@@ -1,4 +1,4 @@
-"""The ``status`` document (DESIGN.md's JSON contract), built from plans (pure)."""
+"""The ``status`` document (docs/design.md's JSON contract), built from plans (pure)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from inbox_followup.config.loader import AccountConfig
 from inbox_followup.core.model import ArtifactKind
 from inbox_followup.core.planner import AppView, ArtifactView, Plan
 
-# DESIGN.md's artifact kinds; an outside tool may validate ``artifacts`` against this list.
+# docs/design.md's artifact kinds; an outside tool may validate ``artifacts`` against this list.
 CONTRACT_KINDS = frozenset({
     ArtifactKind.NOTES_REMINDER, ArtifactKind.THANK_YOU_DRAFT, ArtifactKind.THANK_YOU_REMINDER,
     ArtifactKind.FOLLOW_UP_DRAFT, ArtifactKind.FOLLOW_UP_REMINDER, ArtifactKind.CALL_REMINDER,
@@ -55,7 +55,7 @@ def _application(app: AppView, account: str, tz: ZoneInfo) -> dict[str, Any]:
                 "cancelled": v.interview.cancelled,
                 "interviewers": [{"name": p.name, "email": p.email} for p in v.interview.interviewers],
                 "artifacts": [_artifact(a, tz) for a in v.artifacts if a.kind in CONTRACT_KINDS],
-                # Kinds beyond DESIGN.md's list (the reflect reminder after a rejection).
+                # Kinds beyond docs/design.md's list (the reflect reminder after a rejection).
                 "other_artifacts": [
                     _artifact(a, tz) for a in v.artifacts if a.kind not in CONTRACT_KINDS
                 ],

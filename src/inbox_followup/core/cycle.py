@@ -1,6 +1,6 @@
 """One interview's follow-up cycle: what should exist, when, and why it stops (pure).
 
-RULES.md's table, step by step. Reminders of a running cycle are put on the calendar as soon as
+docs/rules.md's table, step by step. Reminders of a running cycle are put on the calendar as soon as
 the interview ends (so the phone alerts even if the daemon is off); drafts appear when due.
 Everything here is a function of its arguments: ``now`` comes in, nothing reads the clock.
 """

@@ -1,6 +1,6 @@
 """Which observed messages concern which application (pure).
 
-RULES.md "What counts as an answer": a message after the interview ended, from an interviewer's
+docs/rules.md "What counts as an answer": a message after the interview ended, from an interviewer's
 address or the application's company domain (public domains such as gmail.com only by exact
 address), or any reply in the thank-you thread; never from the user. A bounce concerns the
 application whose interviewer's address bounced.

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 
 class ArtifactKind(StrEnum):
-    """What the tool creates. The values are the CLI/JSON contract of DESIGN.md."""
+    """What the tool creates. The values are the CLI/JSON contract of docs/design.md."""
 
     NOTES_REMINDER = "notes_reminder"
     THANK_YOU_DRAFT = "thank_you_draft"
@@ -24,8 +24,8 @@ class ArtifactKind(StrEnum):
     CALL_REMINDER = "call_reminder"
     MOVE_ON_REMINDER = "move_on_reminder"
     FEEDBACK_DRAFT = "feedback_draft"
-    # RULES.md asks for a reminder to reflect and connect on LinkedIn after a rejection;
-    # DESIGN.md's list has no kind for it, so this one extends that list.
+    # docs/rules.md asks for a reminder to reflect and connect on LinkedIn after a rejection;
+    # docs/design.md's list has no kind for it, so this one extends that list.
     REFLECT_REMINDER = "reflect_reminder"
 
     @property
@@ -36,7 +36,7 @@ class ArtifactKind(StrEnum):
 
 
 class ArtifactState(StrEnum):
-    """Artifact states shown by ``status`` (DESIGN.md contract)."""
+    """Artifact states shown by ``status`` (docs/design.md contract)."""
 
     PLANNED = "planned"
     CREATED = "created"

@@ -1,7 +1,7 @@
 """One retry policy for every HTTP provider: 429/5xx/timeouts only, Retry-After honoured.
 
 google-api-python-client's own ``num_retries`` ignores Retry-After and has no cap
-(API-NOTES.md 3.2), so providers call the API with ``num_retries=0`` and wrap each call in
+(docs/api-notes.md 3.2), so providers call the API with ``num_retries=0`` and wrap each call in
 :func:`call_with_retries`. Creates are still safe to retry because every create carries a
 deterministic id (Google event ids, Graph ``transactionId``) or is resolved by key.
 """

@@ -70,7 +70,7 @@ def aged_out(store: Store, account: str, page: CalendarPage, win: SyncWindow) ->
 
 
 def _read_back_notes(store: Store, events: Iterable[CalendarEvent], now: datetime) -> None:
-    """Notes the user typed into a notes reminder's description (RULES.md step 4)."""
+    """Notes the user typed into a notes reminder's description (docs/rules.md step 4)."""
     marker = f"-{ArtifactKind.NOTES_REMINDER.value}-"
     known = store.notes()
     for event in events:

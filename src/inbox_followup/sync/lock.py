@@ -1,4 +1,4 @@
-"""One inbox-followup process per state directory (DESIGN.md invariant 5).
+"""One inbox-followup process per state directory (docs/design.md invariant 5).
 
 An advisory ``flock`` on ``<state_dir>/lock``: the kernel drops it when the process dies,
 even by kill -9, so a crash never leaves a stale lock behind.

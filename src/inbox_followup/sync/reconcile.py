@@ -3,7 +3,7 @@
 Every provider write is bracketed by ledger rows: ``pending_*`` is committed before the call and
 the final state after it (and after the provider's ``flush``). A crash between the two leaves a
 pending row, which :func:`resume` resolves with ``find_by_key`` before anything is planned
-again, so a kill -9 at any point neither duplicates nor loses an artifact (DESIGN.md invariant 3).
+again, so a kill -9 at any point neither duplicates nor loses an artifact (docs/design.md invariant 3).
 
 Cancellations run first, so no nudge of an answered application outlives the pass that saw
 the answer (invariant 4). A draft is re-read right before it is changed or removed: if the

@@ -57,7 +57,7 @@ class SyncReport:
 def prepare_state_dir(config: Config) -> None:
     """Create the state directory private to the user (0700), or check that it still is.
 
-    It holds sign-in tokens and what the tool knows of the mailbox (DESIGN.md invariant 6),
+    It holds sign-in tokens and what the tool knows of the mailbox (docs/design.md invariant 6),
     so a folder that group or others may enter is refused rather than silently repaired: the
     user may have loosened it on purpose. Raises ConfigError naming the path and the fix.
     """

@@ -3,7 +3,7 @@
 Facts (events, messages) and cursors can be thrown away and rebuilt by a full sync. The ledger
 records what the tool did to the user's calendar and mailbox, and the user's own inputs (notes,
 track/ignore, outcomes) live beside it; neither can be rebuilt, so they are never dropped.
-A provider page and its cursor are written in one transaction (DESIGN.md).
+A provider page and its cursor are written in one transaction (docs/design.md).
 """
 
 from __future__ import annotations

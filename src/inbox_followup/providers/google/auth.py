@@ -2,7 +2,7 @@
 
 ``connect`` runs google-auth-oauthlib's ``InstalledAppFlow.run_local_server(port=0)``: a
 one-shot HTTP server on a free localhost port receives Google's redirect (the out-of-band
-"paste the code" flow was shut down by Google; API-NOTES.md 3.4). The address to open is
+"paste the code" flow was shut down by Google; docs/api-notes.md 3.4). The address to open is
 always shown, so a browser on another machine can be used with an SSH port forward.
 
 ``credentials_for`` gives the provider its credentials: with ``token_command`` a Credentials
@@ -38,7 +38,7 @@ from inbox_followup.errors import AuthError, ConfigError
 log = logging.getLogger(__name__)
 
 _S = "https://www.googleapis.com/auth/"
-# DESIGN.md "Least privilege": read the user's events; own one calendar the tool creates;
+# docs/design.md "Least privilege": read the user's events; own one calendar the tool creates;
 # write drafts; read message headers (no bodies, no search).
 SCOPES = [
     _S + "calendar.events.readonly",

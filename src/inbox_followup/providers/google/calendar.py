@@ -1,6 +1,6 @@
 """The calendar half of the Google provider: interviews in, reminder events out.
 
-Reading (API-NOTES.md 1.1-1.2): ``events.list`` on the primary calendar with
+Reading (docs/api-notes.md 1.1-1.2): ``events.list`` on the primary calendar with
 ``singleEvents=true`` (one item per occurrence, instance ids stable), no time window (a
 windowed list cannot be continued with a ``syncToken``), ``maxResults=2500`` (the cap),
 following ``nextPageToken`` to the last page, which alone carries ``nextSyncToken``. Later
@@ -8,7 +8,7 @@ reads pass that ``syncToken``; a 410 means it expired: the next read is a full o
 says so in ``replaced_sources``. Cancelled items come back with little but their id and become
 ``removed_ids``.
 
-Writing (API-NOTES.md 1.3): reminders go on a calendar the tool creates (scope
+Writing (docs/api-notes.md 1.3): reminders go on a calendar the tool creates (scope
 ``calendar.app.created``; its id is remembered in ``state_dir/google/NAME.calendars.json``,
 because that scope cannot list calendars) or, with ``reminders_calendar: primary``, on the
 primary calendar. Each event has a deterministic id, base32hex of a hash of its key, so a
@@ -290,7 +290,7 @@ def _event_body(artifact: Artifact) -> Json:
     r = artifact.reminder
     if r is None:
         raise ItemError(artifact.key, "a reminder artifact without reminder content")
-    if len(artifact.key) > 1024:  # Google would cut the value silently (API-NOTES.md 1.3)
+    if len(artifact.key) > 1024:  # Google would cut the value silently (docs/api-notes.md 1.3)
         raise ItemError(artifact.key, "artifact key too long for a Google extended property")
     if r.start.tzinfo is None:  # Google needs an offset or a timeZone (EventDateTime)
         raise ItemError(artifact.key, "a reminder time without a time zone")

@@ -1,6 +1,6 @@
 """The mail half of the Google provider: message headers in, drafts out. Never a send.
 
-Reading (API-NOTES.md 2.2-2.3), with the ``gmail.metadata`` scope (headers, no bodies, no
+Reading (docs/api-notes.md 2.2-2.3), with the ``gmail.metadata`` scope (headers, no bodies, no
 ``q`` search): ``users.history.list`` from the saved ``historyId`` with
 ``historyTypes=messageAdded,labelAdded`` (SENT added counts as a new sent message), every
 page, then ``messages.get(format=metadata)`` with only the headers reply detection needs.
@@ -9,7 +9,7 @@ a bounded re-scan follows (``getProfile`` for the new baseline first, then ``mes
 newest first, stopping at the window's start or after :data:`RESCAN_LIMIT` messages), never
 an empty answer.
 
-Drafts (API-NOTES.md 2.1): ``users.drafts.create`` with the raw RFC 5322 message from
+Drafts (docs/api-notes.md 2.1): ``users.drafts.create`` with the raw RFC 5322 message from
 :func:`inbox_followup.formats.mime.build_mime` (an ``X-Inbox-Followup-Key`` header, a Message-ID
 derived from the key), in ``threadId`` when the draft answers a thread. The draft id is the
 handle; Gmail changes the message id on every edit, and the web UI may change the draft id

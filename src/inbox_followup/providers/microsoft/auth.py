@@ -3,7 +3,7 @@
 - ``connect``: the device code flow by default (works over SSH: the user opens the URL on any
   device), or the interactive browser flow on request. Scopes: ``Calendars.ReadWrite`` and
   ``Mail.ReadWrite``; MSAL adds ``offline_access openid profile`` itself and raises ValueError
-  when given them (msal ``_decorate_scope``, API-NOTES.md 5).
+  when given them (msal ``_decorate_scope``, docs/api-notes.md 5).
 - The cache is msal's ``SerializableTokenCache`` in ``state_dir/tokens/{name}.msal.json``,
   written 0600 through an atomic rename whenever ``has_state_changed`` says so: refresh tokens
   replace themselves on every use
