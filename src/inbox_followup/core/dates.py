@@ -107,9 +107,10 @@ def _next_day_of_month(day: int, reference: date) -> date | None:
     return None
 
 
-def _add(reference: date, days: int) -> date | None:
+def add_days(day: date, days: int) -> date | None:
+    """``day`` moved by ``days``; None past the calendar's end (year 9999), never raising."""
     try:
-        return reference + timedelta(days=days)
+        return day + timedelta(days=days)
     except OverflowError:
         return None
 
@@ -117,7 +118,7 @@ def _add(reference: date, days: int) -> date | None:
 def _add_business_days(reference: date, n: int) -> date | None:
     current: date | None = reference
     while n > 0 and current is not None:
-        current = _add(current, 1)
+        current = add_days(current, 1)
         if current is not None and current.weekday() < 5:
             n -= 1
     return current
@@ -145,10 +146,10 @@ def _relative(m: re.Match[str], reference: date) -> date | None:
     n = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0)
     unit = m.group("unit").lower()
     if unit.startswith("week"):
-        return _add(reference, 7 * n)
+        return add_days(reference, 7 * n)
     if unit.startswith(("business", "working")):
         return _add_business_days(reference, n)
-    return _add(reference, n)
+    return add_days(reference, n)
 
 
 def _end_of(m: re.Match[str], reference: date) -> date | None:
@@ -162,10 +163,10 @@ def _end_of(m: re.Match[str], reference: date) -> date | None:
         else:
             year, month = reference.year, reference.month
         return _safe_date(year, month, monthrange(year, month)[1])
-    friday = _add(reference, (4 - reference.weekday()) % 7)
+    friday = add_days(reference, (4 - reference.weekday()) % 7)
     if friday is None:
         return None
-    return _add(friday, 7) if which == "next" else friday
+    return add_days(friday, 7) if which == "next" else friday
 
 
 def _weekday_after(wd: str, reference: date) -> date | None:
@@ -173,7 +174,7 @@ def _weekday_after(wd: str, reference: date) -> date | None:
     Wednesday is read as the coming Friday, the earlier of the two readings)."""
     target = _WEEKDAYS.index(wd[:3].lower())
     ahead = (target - reference.weekday()) % 7 or 7
-    return _add(reference, ahead)
+    return add_days(reference, ahead)
 
 
 def _resolve(kind: str, m: re.Match[str], reference: date) -> date | None:
@@ -196,7 +197,7 @@ def _resolve(kind: str, m: re.Match[str], reference: date) -> date | None:
     if kind == "end_of":
         return _end_of(m, reference)
     if kind == "tomorrow":
-        return _add(reference, 1)
+        return add_days(reference, 1)
     if kind == "weekday":
         return _weekday_after(m.group("wd"), reference)
     return _next_day_of_month(int(m.group("day")), reference)  # "the 5th"

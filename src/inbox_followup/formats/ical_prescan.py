@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from inbox_followup.core.dates import add_days
 from inbox_followup.core.model import SyncWindow
 from inbox_followup.errors import ItemError
 
@@ -106,7 +107,7 @@ def _meta(block: str) -> tuple[str | None, bool, tuple[date, date] | None]:
     end = _raw_date(found["DTEND"]) if "DTEND" in found else start
     if "DURATION" in found:
         length = _raw_duration(found["DURATION"].partition(":")[2].strip())
-        end = None if length is None or start is None else _add_days(start, length.days + 1)
+        end = None if length is None or start is None else add_days(start, length.days + 1)
     span = (start, max(start, end)) if start is not None and end is not None else None
     return uid, bool(_SERIES_LINE.search(block)), span
 
@@ -144,13 +145,6 @@ def _raw_duration(value: str) -> timedelta | None:
     w, d, h, m, s = (int(g or 0) for g in match.groups())
     try:
         return timedelta(weeks=w, days=d, hours=h, minutes=m, seconds=s)
-    except OverflowError:
-        return None
-
-
-def _add_days(day: date, days: int) -> date | None:
-    try:
-        return day + timedelta(days=days)
     except OverflowError:
         return None
 

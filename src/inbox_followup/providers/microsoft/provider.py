@@ -15,8 +15,8 @@ from collections.abc import Callable
 import requests
 
 from inbox_followup.config.loader import AccountConfig
-from inbox_followup.core.model import Artifact, CalendarPage, DraftSnapshot, ItemRef, MailPage, SyncWindow
 from inbox_followup.providers.base import ProviderContext
+from inbox_followup.providers.halves import TwoHalves
 from inbox_followup.providers.microsoft.auth import token_provider
 from inbox_followup.providers.microsoft.calendar import GraphCalendar
 from inbox_followup.providers.microsoft.graph import GRAPH_ROOT, GraphClient
@@ -30,7 +30,7 @@ def graph_base(account: AccountConfig) -> str:
     return root + "/v1.0/"
 
 
-class MicrosoftProvider:
+class MicrosoftProvider(TwoHalves):
     """The Provider contract over Microsoft Graph for one account."""
 
     def __init__(
@@ -57,45 +57,4 @@ class MicrosoftProvider:
         )
         self._calendar = GraphCalendar(self.client, account)
         self._mail = GraphMail(self.client, account)
-
-    def calendar_changes(self, cursor: str | None, window: SyncWindow) -> CalendarPage:
-        """Events changed since ``cursor`` (the window in full without one).
-
-        Raises ProviderError; AuthError when the sign-in is refused.
-        """
-        return self._calendar.changes(cursor, window)
-
-    def mail_changes(self, cursor: str | None, window: SyncWindow) -> MailPage:
-        """Inbox and Sent Items messages since ``cursor``. Raises ProviderError, AuthError."""
-        return self._mail.changes(cursor, window)
-
-    def put_event(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
-        """Create or update a reminder event. Raises ItemError, ProviderError, AuthError."""
-        return self._calendar.put(artifact, existing)
-
-    def delete_event(self, ref: ItemRef) -> None:
-        """Delete a reminder event; missing is fine. Raises ProviderError, AuthError."""
-        self._calendar.delete(ref)
-
-    def put_draft(self, artifact: Artifact, existing: ItemRef | None) -> ItemRef:
-        """Create or rewrite a draft. Raises ItemError, ProviderError, AuthError."""
-        return self._mail.put(artifact, existing)
-
-    def get_draft(self, ref: ItemRef) -> DraftSnapshot | None:
-        """The draft now, or None once sent or deleted. Raises ProviderError, AuthError."""
-        return self._mail.get(ref)
-
-    def delete_draft(self, ref: ItemRef) -> None:
-        """Delete our untouched-or-not draft (the caller checks edits); sent mail is never
-        touched. Raises ProviderError, AuthError."""
-        self._mail.delete(ref)
-
-    def find_by_key(self, key: str, is_draft: bool) -> ItemRef | None:
-        """The draft or reminder tagged with ``key``. Raises ProviderError, AuthError."""
-        return self._mail.find(key) if is_draft else self._calendar.find(key)
-
-    def flush(self) -> None:
-        """Nothing to do: every write is a finished HTTP request."""
-
-    def close(self) -> None:
-        self.client.close()
+        self._transport = self.client
