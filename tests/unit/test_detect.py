@@ -1,4 +1,4 @@
-"""detect: the recognition rules of RULES.md on inline events, and never raising."""
+"""detect: the recognition rules of docs/rules.md on inline events, and never raising."""
 
 from __future__ import annotations
 

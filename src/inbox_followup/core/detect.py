@@ -1,4 +1,4 @@
-"""Calendar event -> :class:`Interview` or ``None`` (RULES.md, "Recognising an interview"). Pure.
+"""Calendar event -> :class:`Interview` or ``None`` (docs/rules.md, "Recognising an interview"). Pure.
 
 An event is an interview when it has a signal (a keyword in its title or description, or an
 organiser/attendee at an applicant-tracking system) and someone from outside the user's own
@@ -95,7 +95,7 @@ def _domains(patterns: Iterable[str]) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class DetectionRules:
-    """The configurable lists; defaults per RULES.md. Domains may use ``*`` (``gmx.*``)."""
+    """The configurable lists; defaults per docs/rules.md. Domains may use ``*`` (``gmx.*``)."""
 
     keywords: tuple[str, ...] = DEFAULT_KEYWORDS
     exclusions: tuple[str, ...] = DEFAULT_EXCLUSIONS
