@@ -20,7 +20,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import google.auth.credentials
@@ -109,6 +109,19 @@ class GoogleApi:
     def call(self, request: Any, what: str, allow: Sequence[int] = ()) -> tuple[int, Json]:
         """:meth:`once` with retries on 429/5xx/timeouts, honouring Retry-After."""
         return call_with_retries(lambda: self.once(request, what, allow), self.retry, what)
+
+    def pages(self, method: Callable[..., Any], what: str, params: Json,
+              allow: Sequence[int] = ()) -> Iterator[tuple[int, Json]]:
+        """Every page of one listing, as :meth:`call` answers it, following
+        ``nextPageToken``; an answer with a status in ``allow`` is the last one yielded."""
+        page: str | None = None
+        while True:
+            status, body = self.call(method(**params, **({"pageToken": page} if page else {})),
+                                     what, allow)
+            yield status, body
+            page = body.get("nextPageToken") if status == 200 else None
+            if not page:
+                return
 
     def _http_error(self, exc: HttpError, what: str, allow: Sequence[int]) -> tuple[int, Json]:
         status = int(exc.resp.status)

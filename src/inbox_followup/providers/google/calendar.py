@@ -136,16 +136,12 @@ class GoogleCalendar:
         """Every page of one listing. ``window`` filters a full read (an incremental one
         keeps everything, so that an event moved out of the window is not left stale)."""
         out = _Read([], [], "", full=token is None)
-        page_token: str | None = None
-        while True:
-            params: Json = {"calendarId": calendar_id, "singleEvents": True,
-                            "maxResults": PAGE_SIZE}
-            if token:
-                params["syncToken"] = token
-            if page_token:
-                params["pageToken"] = page_token
-            status, body = self.api.call(self.service.events().list(**params),
-                                         "calendar.events.list", allow=(404, 410))
+        params: Json = {"calendarId": calendar_id, "singleEvents": True, "maxResults": PAGE_SIZE}
+        if token:
+            params["syncToken"] = token
+        last: Json = {}
+        for status, body in self.api.pages(self.service.events().list, "calendar.events.list",
+                                           params, allow=(404, 410)):
             if status == 410:
                 raise _SyncTokenGone()
             if status == 404:
@@ -154,12 +150,11 @@ class GoogleCalendar:
             zone = _zone(body.get("timeZone"))
             for item in body.get("items", []):
                 self._take(item, zone, source, window, out)
-            page_token = body.get("nextPageToken")
-            if not page_token:
-                out.token = str(body.get("nextSyncToken") or "")
-                if not out.token:
-                    raise ProviderError(f"{self.api.account}: the last events page had no sync token")
-                return out
+            last = body
+        out.token = str(last.get("nextSyncToken") or "")  # only the last page carries it
+        if not out.token:
+            raise ProviderError(f"{self.api.account}: the last events page had no sync token")
+        return out
 
     def _take(self, item: Json, zone: ZoneInfo, source: str, window: SyncWindow | None,
               out: _Read) -> None:

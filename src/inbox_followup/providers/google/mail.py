@@ -103,18 +103,13 @@ class GoogleMail:
         """Ids of messages added since ``start`` (drafts left out) and the new history id,
         or None when Gmail no longer knows ``start`` (404)."""
         ids: dict[str, None] = {}
-        page: str | None = None
-        while True:
-            # labelAdded too: Gmail may record a sent draft as SENT added to the draft's own
-            # message rather than as a new message
-            # (https://github.com/elie222/inbox-zero/pull/2619).
-            params: Json = {"userId": "me", "startHistoryId": start,
-                            "historyTypes": ["messageAdded", "labelAdded"],
-                            "maxResults": PAGE_SIZE}
-            if page:
-                params["pageToken"] = page
-            status, body = self.api.call(self.users.history().list(**params),
-                                         "gmail.users.history.list", allow=(404,))
+        # labelAdded too: Gmail may record a sent draft as SENT added to the draft's own
+        # message rather than as a new message (https://github.com/elie222/inbox-zero/pull/2619).
+        params: Json = {"userId": "me", "startHistoryId": start,
+                        "historyTypes": ["messageAdded", "labelAdded"], "maxResults": PAGE_SIZE}
+        latest = start
+        for status, body in self.api.pages(self.users.history().list, "gmail.users.history.list",
+                                           params, allow=(404,)):
             if status == 404:
                 return None
             for record in body.get("history", []):
@@ -127,9 +122,8 @@ class GoogleMail:
                     # the message's labels here may still show DRAFT: checked when fetched
                     if msg.get("id") and "SENT" in labelled.get("labelIds", []):
                         ids[str(msg["id"])] = None
-            page = body.get("nextPageToken")
-            if not page:
-                return list(ids), str(body.get("historyId") or start)
+            latest = str(body.get("historyId") or start)
+        return list(ids), latest
 
     def _get_metadata(self, msg_id: str) -> Json | None:
         status, body = self.api.call(
@@ -161,17 +155,10 @@ class GoogleMail:
         return MailPage(tuple(messages), dump_cursor({"h": baseline}))
 
     def _all_message_ids(self) -> Iterator[str]:
-        page: str | None = None
-        while True:
-            params: Json = {"userId": "me", "maxResults": PAGE_SIZE}
-            if page:
-                params["pageToken"] = page
-            _, body = self.api.call(self.users.messages().list(**params),
-                                    "gmail.users.messages.list")
+        listing = self.api.pages(self.users.messages().list, "gmail.users.messages.list",
+                                 {"userId": "me", "maxResults": PAGE_SIZE})
+        for _, body in listing:
             yield from (str(m["id"]) for m in body.get("messages", []))
-            page = body.get("nextPageToken")
-            if not page:
-                return
 
     # --- drafts ------------------------------------------------------------------------------
 
@@ -301,16 +288,10 @@ class GoogleMail:
         return None
 
     def _list_drafts(self) -> Iterator[Json]:
-        page: str | None = None
-        while True:
-            params: Json = {"userId": "me", "maxResults": PAGE_SIZE}
-            if page:
-                params["pageToken"] = page
-            _, body = self.api.call(self.users.drafts().list(**params), "gmail.users.drafts.list")
+        listing = self.api.pages(self.users.drafts().list, "gmail.users.drafts.list",
+                                 {"userId": "me", "maxResults": PAGE_SIZE})
+        for _, body in listing:
             yield from body.get("drafts", [])
-            page = body.get("nextPageToken")
-            if not page:
-                return
 
 
 def _ref(key: str, draft: Json, message_id: str | None) -> ItemRef:
