@@ -33,7 +33,7 @@ from icalendar import Calendar
 from inbox_followup.cli import daemon
 from inbox_followup.config.loader import Config, load
 from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
-from inbox_followup.sync import service as app
+from inbox_followup.sync import service
 from tests.fakes.google_fake import GoogleFake
 from tests.fakes.graph_fake import GraphFake
 from tests.fakes.graph_state import address, graph_dt
@@ -278,7 +278,7 @@ def _until_gone(env: Env, config: Config, clock: Callable[[], datetime],
     began, passes = time.perf_counter(), 0
     while env.nudges(company) and passes < 5:
         passes += 1
-        app.sync(config, clock())
+        service.sync(config, clock())
     wall = time.perf_counter() - began
     reqs, units = env.counters()
     writes = env.writes()
@@ -317,7 +317,7 @@ def run(kind: type[GoogleEnv] | type[GraphEnv] | type[LocalEnv], n: int,
         try:
             config = _config(root, env)
             clock = _clock(time.monotonic())
-            app.sync(config, clock())  # the cycles start: every nudge of both applications
+            service.sync(config, clock())  # the cycles start: every nudge of both applications
             assert all(env.nudges(c) for c in COMPANIES), "the setup made no nudges"
             base = {"backend": env.kind, "messages": n}
             yield {"case": "reply_cancels_nudges", **base,

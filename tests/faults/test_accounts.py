@@ -19,8 +19,7 @@ from inbox_followup.core.model import CalendarPage, MailPage, SyncWindow
 from inbox_followup.providers import open_provider
 from inbox_followup.providers.base import Provider
 from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
-from inbox_followup.sync import engine
-from inbox_followup.sync import service as app
+from inbox_followup.sync import engine, service
 from inbox_followup.sync.lock import StateLock
 
 from ..e2e.localenv import LocalEnv
@@ -150,12 +149,12 @@ def test_accounts_run_side_by_side_bounded_per_provider_results_in_config_order(
             gauge.enter(account.provider)
             return _Watched(open_provider(account, cfg), account.provider, gauge)  # type: ignore[return-value]
 
-        app.prepare_state_dir(config)
+        service.prepare_state_dir(config)
         with StateLock(config.state_dir):
-            report = app.sync_locked(config, AFTER, opener=opener)
+            report = service.sync_locked(config, AFTER, opener=opener)
         assert [r.account for r in report.results] == [a.name for a in config.accounts]
         assert report.ok, [(r.account, r.error, r.problems) for r in report.results]
-        limits = app.MAX_CONCURRENT_ACCOUNTS
+        limits = service.MAX_CONCURRENT_ACCOUNTS
         assert 2 <= gauge.peak["microsoft"] <= limits["microsoft"], gauge.peak
         assert 1 <= gauge.peak["local"] <= limits["local"], gauge.peak
         assert len(gauge.threads) > 1
@@ -192,11 +191,11 @@ def test_a_bug_in_one_account_costs_only_that_account(tmp_path: Path,
             return _Broken()  # type: ignore[return-value]
         return open_provider(account, cfg)
 
-    app.prepare_state_dir(config)
+    service.prepare_state_dir(config)
     with StateLock(config.state_dir):
-        report = app.sync_locked(config, AFTER, opener=opener)
+        report = service.sync_locked(config, AFTER, opener=opener)
     me, buggy = report.results
     assert me.ok and me.tally.created > 0
     assert not buggy.ok and buggy.error is not None and "internal error" in buggy.error
-    assert ("buggy", "buggy", buggy.error) in app.problems(config)
+    assert ("buggy", "buggy", buggy.error) in service.problems(config)
     assert isinstance(me, engine.AccountResult)

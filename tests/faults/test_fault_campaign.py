@@ -4,7 +4,7 @@ Two copies of the same world run side by side: one talks to its fake directly, t
 through :class:`~tests.faults.proxy.FaultProxy`, which fails 30% of the calls at random (429
 with Retry-After, 500, 503, a 500 after the work was done, timeouts, dropped connections,
 answers lost after the work). Each stage of the cycle is one daemon tick
-(:func:`inbox_followup.app.sync_locked`) on the fault-free side and as many ticks as it takes
+(:func:`inbox_followup.sync.service.sync_locked`) on the fault-free side and as many ticks as it takes
 on the faulty side; after each stage the two calendars, mailboxes and ledgers must be the
 same: no duplicate, no lost draft, no surviving nudge. Retries do not really sleep and the
 HTTP timeout is short, so the whole campaign takes a few seconds.
@@ -34,7 +34,7 @@ from inbox_followup.providers.google.provider import GoogleProvider
 from inbox_followup.providers.microsoft.graph import KEY_PROPERTY
 from inbox_followup.providers.microsoft.provider import MicrosoftProvider
 from inbox_followup.providers.retry import RetryPolicy
-from inbox_followup.sync import service as app
+from inbox_followup.sync import service
 from inbox_followup.sync.lock import StateLock
 
 from ..contract.harness_google import GoogleHarness
@@ -110,9 +110,9 @@ class Side:
             self.h.fake.state.clock = now
         else:
             self.h.fake.gmail.now_ms = int(now.timestamp() * 1000)
-        app.prepare_state_dir(self.config)
+        service.prepare_state_dir(self.config)
         with StateLock(self.config.state_dir):
-            return app.sync_locked(self.config, now, opener=self.opener).ok
+            return service.sync_locked(self.config, now, opener=self.opener).ok
 
     def converge(self, now: datetime) -> int:
         for passes in range(1, MAX_PASSES + 1):

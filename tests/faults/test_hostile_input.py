@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inbox_followup.config.loader import load
-from inbox_followup.sync import service as app
+from inbox_followup.sync import service
 
 CHI = ZoneInfo("America/Chicago")
 T = datetime(2026, 11, 19, 14, 0, tzinfo=CHI)
@@ -139,12 +139,12 @@ def test_hostile_calendars_and_messages_never_escape_an_item(calendar: bytes,
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         config = load(_world(root, calendar, messages))
-        [first] = app.sync(config, NOW).results
+        [first] = service.sync(config, NOW).results
         assert first.error is None, first.error
         assert all(place and message for place, message in first.problems)
         drafts = [p.name for p in (root / "mail" / "Drafts" / "cur").iterdir()]
         assert any("thank_you_draft-jane.doe@acme.io" in name for name in drafts), drafts
-        [second] = app.sync(config, NOW).results
+        [second] = service.sync(config, NOW).results
         assert second.error is None, second.error
         t = second.tally
         assert (t.created, t.updated, t.cancelled) == (0, 0, 0), second.actions
@@ -163,7 +163,7 @@ def test_an_hourly_interview_series_costs_only_its_series(tmp_path: Path, rule: 
               .replace("DURATION:PT1H", f"DURATION:PT30M\r\nRRULE:{rule}")
               .replace("ACME", "Floodcorp").replace("acme.io", "floodcorp.example"))
     config = load(_world(tmp_path, series.encode(), []))
-    [result] = app.sync(config, NOW).results
+    [result] = service.sync(config, NOW).results
     assert result.error is None, result.error
     [(place, message)] = result.problems
     assert place.endswith("hostile.ics") and "flood@example" in message, message

@@ -221,7 +221,8 @@ class SyncMachine(RuleBasedStateMachine):
                     assert entry.due <= at or self._interview_after(company, at), (key, at)
 
     def _interview_after(self, company: str, at: datetime) -> bool:
-        return any(company in uid and e.decoded("dtend") > at for uid, e in self.env.events.items())
+        """An interview not over before ``at``: a message at its very end is no answer to it."""
+        return any(company in uid and e.decoded("dtend") >= at for uid, e in self.env.events.items())
 
 
 TestSyncMachine = SyncMachine.TestCase

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 
 from inbox_followup.cli import daemon
 from inbox_followup.config.loader import parse
-from inbox_followup.sync import engine
-from inbox_followup.sync import service as app
+from inbox_followup.sync import engine, service
 
 from ..e2e.localenv import LocalEnv
 
@@ -30,9 +29,9 @@ def config(tmp_path: Path, poll: int = 60):  # type: ignore[no-untyped-def]
 
 def test_wakes_early_for_the_next_due_action(tmp_path: Path) -> None:
     cfg = config(tmp_path, poll=3600)
-    report = app.SyncReport([engine.AccountResult("me", next_due=NOW + timedelta(minutes=5))])
+    report = service.SyncReport([engine.AccountResult("me", next_due=NOW + timedelta(minutes=5))])
     assert daemon.next_wait(cfg, report, NOW, failures=0) == 300
-    assert daemon.next_wait(cfg, app.SyncReport(), NOW, failures=0) == 3600
+    assert daemon.next_wait(cfg, service.SyncReport(), NOW, failures=0) == 3600
 
 
 def test_backs_off_after_failed_passes_up_to_a_cap(tmp_path: Path) -> None:

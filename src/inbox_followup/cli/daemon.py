@@ -15,7 +15,7 @@ from types import FrameType
 
 from inbox_followup.config.loader import Config
 from inbox_followup.providers import SessionKeeper
-from inbox_followup.sync import service as app
+from inbox_followup.sync import service
 from inbox_followup.sync.lock import StateLock
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 900
 
 
-def next_wait(config: Config, report: app.SyncReport | None, now: datetime, failures: int) -> float:
+def next_wait(config: Config, report: service.SyncReport | None, now: datetime, failures: int) -> float:
     """Seconds until the next pass: the poll interval, earlier for a due action, longer
     (doubling, capped) after consecutive failed passes."""
     wait = float(config.poll_seconds)
@@ -40,7 +40,7 @@ def run_forever(
 ) -> int:
     """Run until stopped. Raises LockHeldError when another process holds the state dir."""
     stop = stop or threading.Event()
-    app.prepare_state_dir(config)
+    service.prepare_state_dir(config)
     with StateLock(config.state_dir):
         _install_signal_handlers(stop)
         log.info("daemon started: %d account(s), polling every %ds",
@@ -50,9 +50,9 @@ def run_forever(
         told: set[tuple[str, str]] = set()  # problems already logged
         while not stop.is_set():
             now = clock()
-            report: app.SyncReport | None = None
+            report: service.SyncReport | None = None
             try:
-                report = app.sync_locked(config, now, opener=opener)
+                report = service.sync_locked(config, now, opener=opener)
                 failures = 0 if all(r.ok for r in report.results) else failures + 1
                 told = _log_report(report, told)
             except Exception:  # a bug must not kill the daemon; the pass is retried later
@@ -66,7 +66,7 @@ def run_forever(
     return 0
 
 
-def _log_report(report: app.SyncReport, told: set[tuple[str, str]]) -> set[tuple[str, str]]:
+def _log_report(report: service.SyncReport, told: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Log one pass; a problem still there from the pass before (a broken file is reported
     until it is fixed) is not logged again. Returns the problems of this pass."""
     now_told: set[tuple[str, str]] = set()

@@ -1,4 +1,4 @@
-"""inbox-followup's command line: parse, call :mod:`inbox_followup.app`, print.
+"""inbox-followup's command line: parse, call :mod:`inbox_followup.sync.service`, print.
 
 Exit codes (docs/design.md): 0 ok; 1 some items failed and the rest synced; 2 bad usage, bad
 config, or the state directory's lock is held.
@@ -24,7 +24,7 @@ from inbox_followup.config.loader import Config, default_config_path, load
 from inbox_followup.core.model import Notes, Outcome
 from inbox_followup.core.planner import Action, Cancel, Create, Restamp, Update
 from inbox_followup.errors import ConfigError, InboxFollowupError, LockHeldError, UsageError
-from inbox_followup.sync import service as app
+from inbox_followup.sync import service
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("inbox_followup")
@@ -142,7 +142,7 @@ def cmd_init(path: Path, force: bool) -> int:
 
 
 def cmd_sync(config: Config, args: argparse.Namespace, now: datetime) -> int:
-    result = app.sync(config, now, dry_run=args.dry_run)
+    result = service.sync(config, now, dry_run=args.dry_run)
     for r in result.results:
         visible = [a for a in r.actions if not isinstance(a, Restamp)]  # ledger bookkeeping
         if r.dry_run:
@@ -181,7 +181,7 @@ def cmd_run(config: Config, args: argparse.Namespace, now: datetime) -> int:
 
 
 def cmd_status(config: Config, args: argparse.Namespace, now: datetime) -> int:
-    doc = report.status_document(app.plans(config, now), app.problems(config), config.timezone)
+    doc = report.status_document(service.plans(config, now), service.problems(config), config.timezone)
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
@@ -192,28 +192,25 @@ def cmd_status(config: Config, args: argparse.Namespace, now: datetime) -> int:
 
 
 def cmd_note(config: Config, args: argparse.Namespace, now: datetime) -> int:
-    from inbox_followup.core.notes import parse_notes
-
-    parsed = parse_notes(args.text, reference=now.date()) if args.text else Notes()
     given = Notes(
         talking_points=tuple(args.talking_point), forgot=tuple(args.forgot),
         decision_date=args.deadline, few_days=args.few_days,
         email_only=args.contact == "email-only",
     )
-    iv = app.add_note(config, args.interview, parsed.merged(given), now)
+    iv = service.add_note(config, args.interview, given, now, text=args.text)
     print(f"noted for {iv.company} ({iv.id}); drafts not yet edited are rewritten on the next sync")
     return EXIT_OK
 
 
 def cmd_override(config: Config, args: argparse.Namespace, now: datetime) -> int:
-    ref, title = app.set_override(config, args.event, args.command)
+    ref, title = service.set_override(config, args.event, args.command)
     verb = "tracked as an interview" if args.command == "track" else "ignored"
     print(f"'{title}' ({ref}) is {verb} from the next sync on")
     return EXIT_OK
 
 
 def cmd_outcome(config: Config, args: argparse.Namespace, now: datetime) -> int:
-    iv = app.set_outcome(config, args.interview, Outcome(args.result), now)
+    iv = service.set_outcome(config, args.interview, Outcome(args.result), now)
     print(f"{iv.company}: recorded '{args.result}'; pending nudges go on the next sync")
     return EXIT_OK
 
@@ -225,13 +222,13 @@ def cmd_purge(config: Config, args: argparse.Namespace, now: datetime) -> int:
             return EXIT_USAGE
         if input("Remove every reminder and unedited draft this tool made? [y/N] ").lower() != "y":
             return EXIT_OK
-    removed, kept = app.purge(config, now)
+    removed, kept = service.purge(config, now)
     print(f"removed {removed} item(s); kept {kept} draft(s) you edited")
     return EXIT_OK
 
 
 def cmd_connect(config: Config, args: argparse.Namespace, now: datetime) -> int:
-    app.connect(config, args.account, browser=args.browser, say=print)
+    service.connect(config, args.account, browser=args.browser, say=print)
     print(f"connected {args.account}")
     return EXIT_OK
 

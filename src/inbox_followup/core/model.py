@@ -1,7 +1,7 @@
 """The glossary: every value that crosses a module boundary, as frozen dataclasses.
 
 Nothing here does I/O or reads the clock. Times are timezone-aware ``datetime`` values;
-the user's zone is applied by :mod:`inbox_followup.rules`, never here.
+the user's zone is applied by :mod:`inbox_followup.core.rules`, never here.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ class ReplyKind(StrEnum):
 
 @dataclass(frozen=True)
 class Classification:
-    """What :func:`inbox_followup.replies.classify` says about one message."""
+    """What :func:`inbox_followup.core.replies.classify` says about one message."""
 
     kind: ReplyKind
     return_date: date | None = None  # out-of-office "back on ..." date

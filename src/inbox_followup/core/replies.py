@@ -2,7 +2,7 @@
 
 Pure: no I/O and no clock; dates are read relative to the message's own ``date``.
 Works on what every provider can give (headers and a snippet; see
-:mod:`inbox_followup.mailparse` for the derived ``x-ifu-*``/DSN entries a full parse adds).
+:mod:`inbox_followup.formats.mailparse` for the derived ``x-ifu-*``/DSN entries a full parse adds).
 
 Decisions, in order (the first that applies wins):
 

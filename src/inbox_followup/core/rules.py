@@ -35,7 +35,7 @@ class WorkingHours:
 
 @dataclass(frozen=True)
 class Timing:
-    """docs/rules.md's delays; config.py maps the YAML ``timing`` section onto these."""
+    """docs/rules.md's delays; config/loader.py maps the YAML ``timing`` section onto these."""
 
     notes_after: timedelta = timedelta(minutes=15)
     thank_you_same_day_before: time = time(8, 0)

@@ -1,4 +1,4 @@
-"""One message file (RFC 5322 bytes, as in a Maildir) -> :class:`~inbox_followup.model.MailMessage`.
+"""One message file (RFC 5322 bytes, as in a Maildir) -> :class:`~inbox_followup.core.model.MailMessage`.
 
 Tolerant by design: real mail is full of broken dates, unknown charsets and 8-bit headers.
 Only input that is not a message at all (empty, no header) raises :class:`ItemError`.

@@ -26,6 +26,7 @@ from inbox_followup.config.loader import AccountConfig, Config
 from inbox_followup.core import planner
 from inbox_followup.core.cycle import Settings
 from inbox_followup.core.model import Interview, ItemRef, LedgerEntry, LedgerState, Notes, Outcome
+from inbox_followup.core.notes import parse_notes
 from inbox_followup.errors import ConfigError, ItemError, ProviderError, UsageError
 from inbox_followup.providers import open_provider
 from inbox_followup.providers.base import Provider
@@ -223,8 +224,12 @@ def find_interview(store: Store, config: Config, ref: str) -> tuple[AccountConfi
     )
 
 
-def add_note(config: Config, ref: str, notes: Notes, now: datetime) -> Interview:
-    """Merge ``notes`` into what the user already gave for that interview."""
+def add_note(config: Config, ref: str, notes: Notes, now: datetime, *,
+             text: str | None = None) -> Interview:
+    """Merge ``notes``, and what free ``text`` says (read as if typed into the notes
+    reminder), into what the user already gave for that interview."""
+    if text:
+        notes = parse_notes(text, reference=now.date()).merged(notes)
     with open_store(config) as store:
         _, iv = find_interview(store, config, ref)
         earlier = store.notes().get(iv.id, {}).get("cli", Notes())

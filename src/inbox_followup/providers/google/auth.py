@@ -56,7 +56,7 @@ CONNECT_TIMEOUT = 900
 def scopes_for(account: AccountConfig) -> list[str]:
     """The scopes ``connect`` asks for: :data:`SCOPES`, plus primary-calendar write access
     when the reminders go on the primary calendar."""
-    # The same test as the calendar provider's (google_calendar.GoogleCalendar.on_primary).
+    # The same test as the calendar provider's (providers.google.calendar.GoogleCalendar.on_primary).
     on_primary = account.reminders_calendar.strip().lower() == "primary"
     extra = [PRIMARY_WRITE_SCOPE] if on_primary else []
     return SCOPES + extra

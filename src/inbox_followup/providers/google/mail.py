@@ -15,7 +15,7 @@ derived from the key), in ``threadId`` when the draft answers a thread. The draf
 handle; Gmail changes the message id on every edit, and the web UI may change the draft id
 too, so a draft not found by id is looked for in its thread by key. Drafts are only ever read
 with ``format=metadata`` (gmail.metadata refuses full and raw, even next to gmail.compose):
-whether the user changed one is told by its message id (:mod:`.google_written`). A create
+whether the user changed one is told by its message id (:mod:`.written`). A create
 that may have succeeded before a timeout is looked up by key before it is retried. A draft is
 deleted only after checking it still carries our key.
 """
@@ -233,7 +233,7 @@ class GoogleMail:
 
     def _draft(self, draft_id: str) -> Json | None:
         """The draft with its headers. Only ``format=metadata``: gmail.metadata refuses the
-        others even next to gmail.compose (see :mod:`.google_written`)."""
+        others even next to gmail.compose (see :mod:`.written`)."""
         status, got = self.api.call(
             self.users.drafts().get(userId="me", id=draft_id, format="metadata"),
             "gmail.users.drafts.get", allow=(404,))
@@ -322,7 +322,7 @@ def _internal_date(body: Json) -> datetime:
 
 def _mail_message(body: Json) -> MailMessage:
     """A ``messages.get(format=metadata)`` answer as a MailMessage. The headers are put back
-    into a header block and read by :mod:`inbox_followup.mailparse`, so Gmail messages are
+    into a header block and read by :mod:`inbox_followup.formats.mailparse`, so Gmail messages are
     understood exactly as Maildir ones are."""
     labels = set(body.get("labelIds", []))
     folder = "sent" if "SENT" in labels else "inbox"

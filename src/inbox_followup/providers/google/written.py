@@ -11,7 +11,7 @@ What can be read is the id of the message inside the draft, and Gmail replaces t
 with a new id, whenever the draft's content changes: "the underlying message IDs change every
 time the message is replaced" (https://developers.google.com/gmail/api/guides/drafts). So
 the provider keeps, per key, the message id it got back from its own create or update, with
-the text it wrote (:class:`~inbox_followup.model.DraftSnapshot`). The same message id means
+the text it wrote (:class:`~inbox_followup.core.model.DraftSnapshot`). The same message id means
 untouched; any other means the draft was edited or re-saved elsewhere, and it is left alone.
 The record lives in ``state_dir/google/NAME.drafts.json`` (one small JSON object, replaced
 atomically); losing it only makes drafts look edited, which is the safe side.

@@ -1,6 +1,6 @@
 """Graph events as the product's CalendarEvent, and reminders as Graph event fields.
 
-The mapping of :mod:`.microsoft_calendar`, kept apart so that module stays about the requests.
+The mapping of :mod:`.calendar`, kept apart so that module stays about the requests.
 The user's own answer to an invitation is ``responseStatus`` (not their attendee entry);
 rooms are attendees of ``type`` resource
 (https://learn.microsoft.com/graph/api/resources/attendee).

@@ -1,7 +1,7 @@
 """Microsoft 365 / Outlook.com through Microsoft Graph v1.0 (msal for tokens, requests for HTTP).
 
-The two halves live in :mod:`.microsoft_calendar` (calendarView delta, reminder events) and
-:mod:`.microsoft_mail` (folder deltas, drafts); :mod:`.graph_client` holds the HTTP plumbing
+The two halves live in :mod:`.calendar` (calendarView delta, reminder events) and
+:mod:`.mail` (folder deltas, drafts); :mod:`.graph` holds the HTTP plumbing
 (Prefer headers, 401 refresh, 429/Retry-After, 4 requests at a time per mailbox). An idle
 sync costs three requests: the calendar delta and the Inbox and Sent Items deltas, plus one
 ``lastModifiedDateTime`` query when reminders live on their own calendar (v1.0 has delta on
