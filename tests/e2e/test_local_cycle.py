@@ -259,6 +259,21 @@ def test_notes_typed_into_the_reminder_feed_the_drafts(env: LocalEnv, capsys: An
     assert fu["start"] == datetime(2026, 12, 3, 9, 0, tzinfo=CHI)  # decision date + 1 business day
 
 
+def test_note_text_from_the_cli_feeds_the_drafts(env: LocalEnv, capsys: Any) -> None:
+    """``note --text`` is read as if typed into the notes reminder, and merged with the
+    options given beside it."""
+    env.sync(T0 + timedelta(minutes=1))
+    text = ("What stood out: their plan to open a Lisbon office\n"
+            "Next steps and decision date: decision by 2026-12-02")
+    assert env.cli("note", "acme", "--text", text, "--forgot", "my Go experience",
+                   now=T0 + timedelta(minutes=30)) == 0
+    env.sync(T0 + timedelta(hours=2))
+    bodies = [m.get_payload(decode=True).decode() for m in env.drafts().values()]
+    assert bodies and all("Lisbon office" in b and "my Go experience" in b for b in bodies)
+    fu = next(r for k, r in env.reminders().items() if "follow_up_reminder" in k)
+    assert fu["start"] == datetime(2026, 12, 3, 9, 0, tzinfo=CHI)  # decision date + 1 business day
+
+
 def test_track_and_ignore_override_detection(env: LocalEnv, capsys: Any) -> None:
     env.add_interview("coffee-1", "Coffee with Sam", T + timedelta(days=1),
                       people=(("sam@startup.example", "Sam"),))
