@@ -74,7 +74,7 @@ def test_connect_runs_the_installed_app_flow_and_saves_a_private_token(
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake's token URL is http
     acct = account(tmp_path, fake)
     said: list[str] = []
-    connect(acct, tmp_path / "state", open_browser=False, say=browser_for(said))  # type: ignore[arg-type]
+    connect(acct, tmp_path / "state", browser=False, say=browser_for(said))  # type: ignore[arg-type]
     assert "ssh -L" in said[0] and "Connected personal" in said[-1]
     assert fake.oauth.asked == [" ".join(SCOPES)]
     token = tmp_path / "state" / "tokens" / "personal.json"
@@ -90,7 +90,7 @@ def test_unticked_permissions_are_an_auth_error(
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     fake.oauth.withheld = {SCOPES[2]}  # the user left "manage drafts" unticked
     with pytest.raises(AuthError, match="reconnect personal"):
-        connect(account(tmp_path, fake), tmp_path / "state", open_browser=False,
+        connect(account(tmp_path, fake), tmp_path / "state", browser=False,
                 say=browser_for([]))  # type: ignore[arg-type]
     assert not (tmp_path / "state" / "tokens" / "personal.json").exists()
 
@@ -98,20 +98,20 @@ def test_unticked_permissions_are_an_auth_error(
 def test_a_missing_or_broken_client_file_names_the_config_key(tmp_path: Path, fake: GoogleFake) -> None:
     with pytest.raises(ConfigError, match=r"accounts\.personal\.client_secrets: no file"):
         connect(account(tmp_path, fake, client_secrets=tmp_path / "nope.json"), tmp_path,
-                open_browser=False, say=lambda s: None)
+                browser=False, say=lambda s: None)
     broken = tmp_path / "broken.json"
     broken.write_text('{"web": 1')
     with pytest.raises(ConfigError, match=r"accounts\.personal\.client_secrets: .*not an OAuth"):
-        connect(account(tmp_path, fake, client_secrets=broken), tmp_path, open_browser=False,
+        connect(account(tmp_path, fake, client_secrets=broken), tmp_path, browser=False,
                 say=lambda s: None)
     with pytest.raises(ConfigError, match="required to connect"):
-        connect(account(tmp_path, fake, client_secrets=None), tmp_path, open_browser=False,
+        connect(account(tmp_path, fake, client_secrets=None), tmp_path, browser=False,
                 say=lambda s: None)
 
 
 def test_token_command_accounts_need_no_connect(tmp_path: Path, fake: GoogleFake) -> None:
     said: list[str] = []
-    connect(account(tmp_path, fake, token_command="echo t"), tmp_path, open_browser=False,
+    connect(account(tmp_path, fake, token_command="echo t"), tmp_path, browser=False,
             say=said.append)
     assert "nothing to connect" in said[0]
     creds = credentials_for(account(tmp_path, fake, token_command="echo t"), tmp_path)

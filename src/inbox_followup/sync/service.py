@@ -321,11 +321,11 @@ def connect(config: Config, name: str, *, browser: bool, say: Callable[[str], No
     if account.provider == "google":
         from inbox_followup.providers.google import auth as google
 
-        google.connect(account, config.state_dir, open_browser=browser, say=say)
+        google.connect(account, config.state_dir, browser=browser, say=say)
     else:
         from inbox_followup.providers.microsoft import auth as microsoft
 
-        microsoft.connect(account, config.state_dir, device_code=not browser, say=say)
+        microsoft.connect(account, config.state_dir, browser=browser, say=say)
 
 
 __all__ = ["ItemError", "NotFoundError", "SyncReport"]

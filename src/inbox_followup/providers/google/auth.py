@@ -98,9 +98,11 @@ class _Flow(InstalledAppFlow):  # type: ignore[misc]
         return url, state
 
 
-def connect(account: AccountConfig, state_dir: Path, *, open_browser: bool,
+def connect(account: AccountConfig, state_dir: Path, *, browser: bool = False,
             say: Callable[[str], None]) -> None:
-    """Sign in through the browser and save the token in a 0600 file under ``state_dir``.
+    """Sign in through Google's consent page and save the token in a 0600 file under
+    ``state_dir``. ``browser``: open the page here (else ``say`` shows its address). The
+    same signature as the Microsoft ``connect``.
 
     Raises ConfigError (naming ``accounts.NAME.client_secrets``) when the OAuth client file is
     missing or unusable, and AuthError when Google refuses or nobody answers in time.
@@ -122,7 +124,7 @@ def connect(account: AccountConfig, state_dir: Path, *, open_browser: bool,
         raise ConfigError([f"{key}: {secrets_file} is not an OAuth client file for a "
                            f"Desktop app ({type(exc).__name__}: {exc})"]) from None
     flow.say = say
-    creds = _run_flow(flow, account.name, open_browser and _has_browser())
+    creds = _run_flow(flow, account.name, browser and _has_browser())
     granted = set(creds.granted_scopes or creds.scopes or scopes)
     missing = [s.removeprefix(_S) for s in scopes if s not in granted]
     if missing:

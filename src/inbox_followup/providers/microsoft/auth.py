@@ -128,11 +128,12 @@ def connect(
     account: AccountConfig,
     state_dir: Path,
     *,
-    device_code: bool = True,
+    browser: bool = False,
     say: Callable[[str], None],
     http_client: object | None = None,
 ) -> None:
-    """Sign in once and store the token cache. ``say`` shows the device-code instructions.
+    """Sign in once and store the token cache: with the device code that ``say`` shows, or
+    with ``browser`` in a browser on this machine. The same signature as the Google ``connect``.
 
     Raises ConfigError (no client_id), AuthError (sign-in refused, expired or cancelled),
     ProviderError (the sign-in service cannot be reached).
@@ -144,7 +145,7 @@ def connect(
         return
     session = _MsalSession(account, state_dir, http_client)
     try:
-        result = _sign_in(session.app, device_code, account.name, say)
+        result = _sign_in(session.app, not browser, account.name, say)
     except (requests.RequestException, MsalServiceError) as exc:
         raise ProviderError(f"cannot reach Microsoft sign-in ({type(exc).__name__})") from None
     _check(result, account.name)
