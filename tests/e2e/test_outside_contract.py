@@ -281,3 +281,25 @@ def test_a_template_typo_is_a_config_error_before_anything_runs(
     assert "$greting" in done.stderr
     assert "Traceback" not in done.stderr
     assert env.drafts() == {} and not (tmp_path / "reminders.ics").exists()
+
+
+def test_editing_a_template_rewrites_the_drafts_not_yet_touched(tmp_path: Path) -> None:
+    """The letters' words depend on the template texts, so a template edit reaches every
+    unedited draft on the next sync; a sync without an edit writes nothing."""
+    templates = tmp_path / "my-templates"
+    templates.mkdir()
+    thanks = templates / "thank_you.txt"
+    thanks.write_text("Subject: Thank you\n\n$greeting\n\nThank you for your time.\n\n$signature\n")
+    env = LocalEnv(tmp_path, extra=f"templates_dir: {templates}\n")
+    env.add_interview("acme-1", "Interview with Acme", T)
+    assert env.sync(T0 + timedelta(minutes=30)) == 0
+    [first] = env.drafts().values()
+    assert "Thank you for your time." in first.get_payload(decode=True).decode()
+    before = env.snapshot_files()
+    assert env.sync(T0 + timedelta(minutes=31)) == 0
+    assert env.snapshot_files() == before
+    thanks.write_text("Subject: Thank you\n\n$greeting\n\nThanks for a great conversation.\n\n$signature\n")
+    assert env.sync(T0 + timedelta(minutes=32)) == 0
+    [second] = env.drafts().values()
+    body = second.get_payload(decode=True).decode()
+    assert "Thanks for a great conversation." in body and "for your time" not in body

@@ -219,7 +219,7 @@ def wanted(facts: CycleFacts, s: Settings, now: datetime) -> list[Wanted]:
     closed = facts.closure is not None and facts.closure.at <= now
     people = ",".join(f"{p.email}:{p.name}" for p in iv.interviewers)
     facts.basis = fingerprint(iv.company, iv.role, iv.title, iv.phone, people, facts.notes,
-                              s.profile, TEXT_VERSION)
+                              s.profile.digest, TEXT_VERSION)
     out = [_notes_reminder(facts, s)]
     if not closed:
         # Follow-ups first, so the thank-yous reuse follow-up 1 from the full computation.

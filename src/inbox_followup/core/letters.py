@@ -11,6 +11,7 @@ of the same names in ``templates_dir``); ``docs/templates.md`` lists every place
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -56,6 +57,14 @@ class Profile:
     templates: Mapping[str, TemplateText]
     name: str | None = None
     pitch: str | None = None
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """Everything the letters' words depend on, as one short stable string (template
+        texts included, so editing a template rewrites the drafts you have not touched).
+        Computed once per profile: the planner asks for it for every interview."""
+        text = repr((self.name, self.pitch, sorted((k, v.text) for k, v in self.templates.items())))
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------
