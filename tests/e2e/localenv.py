@@ -18,7 +18,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from inbox_followup.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "data"
 USER = "alex.morgan@example.com"
 
 CONFIG = """\

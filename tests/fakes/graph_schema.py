@@ -1,6 +1,6 @@
 """Graph's CSDL ($metadata) as the fake's rule book: entity, complex and enum types.
 
-Read once per process from ``../shared/corpus/graph/cleanMetadata.v1.0.xml.gz`` (the cleaned
+Read once per process from ``tests/data/graph/cleanMetadata.v1.0.xml.gz`` (the cleaned
 v1.0 metadata of microsoftgraph/msgraph-metadata). The fake checks every JSON body it is sent
 and every ``$select`` against it, and answers 400 as Graph does for a property the type does
 not have, so a typo in the product (``toRecipient``, ``bodyType``) fails a test instead of
@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "graph"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "graph"
 METADATA = CORPUS / "cleanMetadata.v1.0.xml.gz"
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 NAMESPACE = "microsoft.graph."

@@ -257,7 +257,7 @@ def test_a_late_reply_before_the_window_is_not_reported(h: GoogleHarness) -> Non
     assert WINDOW.start - timedelta(days=60) < WINDOW.start  # the window is what bounds it
 
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "eml"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "eml"
 
 
 def test_every_corpus_message_reads_without_a_crash(h: GoogleHarness) -> None:

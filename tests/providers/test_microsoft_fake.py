@@ -1,6 +1,6 @@
 """The Graph fake refuses what Graph refuses, so the product's requests are held to Graph's rules.
 
-Checked against Graph's own metadata (``../shared/corpus/graph``) and documentation:
+Checked against Graph's own metadata (``tests/data/graph``) and documentation:
 calendarView delta takes no ``$select`` (https://learn.microsoft.com/graph/api/event-delta),
 createReply takes ``comment`` or ``message.body``, not both
 (https://learn.microsoft.com/graph/api/message-createreply).

@@ -1,4 +1,5 @@
-"""parse_calendar on the shared corpus and on inline calendars; the reminders file round trip."""
+"""parse_calendar on real calendars from other projects (tests/data/ics) and on inline calendars;
+the reminders file round trip."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from inbox_followup.core.model import CalendarEvent, Problem, ReminderContent, S
 from inbox_followup.errors import ItemError
 from inbox_followup.formats import ical, reminders_ics
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "ics"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "ics"
 CORPUS_FILES = sorted(CORPUS.rglob("*.ics"))
 BERLIN = ZoneInfo("Europe/Berlin")
 CHICAGO = ZoneInfo("America/Chicago")
@@ -51,7 +52,7 @@ def by_id(events: list[CalendarEvent]) -> dict[str, CalendarEvent]:
 
 
 def test_corpus_is_there() -> None:
-    assert len(CORPUS_FILES) >= 30, f"shared corpus missing at {CORPUS}"
+    assert len(CORPUS_FILES) >= 30, f"test calendars missing at {CORPUS}"
 
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: str(p.relative_to(CORPUS)))

@@ -1,4 +1,4 @@
-"""parse_message: real messages from the shared corpus, hostile bytes, and the fields filled."""
+"""parse_message: real messages from other projects (tests/data/eml), hostile bytes, and the fields filled."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from inbox_followup.core.model import MailMessage
 from inbox_followup.errors import ItemError
 from inbox_followup.formats.mailparse import SNIPPET_CHARS, parse_message
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "eml"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "eml"
 FALLBACK = datetime(2030, 1, 1, tzinfo=UTC)
 CORPUS_FILES = sorted(
     p for p in CORPUS.rglob("*") if p.is_file() and "LICENSES" not in p.parts and p.suffix != ".tsv"

@@ -13,7 +13,7 @@ from inbox_followup.core.model import Classification, MailMessage, Person, Reply
 from inbox_followup.core.replies import classify, is_rejection
 from inbox_followup.formats.mailparse import parse_message
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "eml"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "eml"
 ME = frozenset({"me@example.com", "Alex@Work.example"})
 CORPUS_FILES = sorted(
     p for p in CORPUS.rglob("*") if p.is_file() and "LICENSES" not in p.parts and p.suffix != ".tsv"
